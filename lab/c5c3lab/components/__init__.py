@@ -1,0 +1,16 @@
+"""Registry of lab components, in start order."""
+from __future__ import annotations
+
+from c5c3lab.components.base import Component, Status
+from c5c3lab.components.infra import MariaDB, Memcached, RabbitMQ
+from c5c3lab.components.kubernetes import Etcd, KubeApiserver, KubeControllerManager
+
+REGISTRY: dict[str, type[Component]] = {
+    cls.name: cls
+    for cls in (Etcd, KubeApiserver, KubeControllerManager, MariaDB, Memcached, RabbitMQ)
+}
+
+# What `labctl up` starts with no arguments: the control plane's substrate.
+DEFAULT = ("etcd", "kube-apiserver", "kube-controller-manager", "mariadb", "memcached", "rabbitmq")
+
+__all__ = ["Component", "Status", "REGISTRY", "DEFAULT"]

@@ -1,0 +1,68 @@
+"""The lab as a whole: start components with their dependencies, stop them in reverse order."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from c5c3lab.components import DEFAULT, REGISTRY, Component, Status
+from c5c3lab.process import LabError
+from c5c3lab.settings import LabSettings, load_settings
+
+
+class Lab:
+    def __init__(self, settings: LabSettings | None = None):
+        self.settings = settings or load_settings()
+        self._components: dict[str, Component] = {}
+
+    def component(self, name: str) -> Component:
+        if name not in REGISTRY:
+            raise LabError(f"unknown lab component {name!r}; known: {', '.join(REGISTRY)}")
+        if name not in self._components:
+            self._components[name] = REGISTRY[name](self.settings)
+        return self._components[name]
+
+    def resolve(self, names: Iterable[str] | None) -> list[str]:
+        """The named components plus everything they require, in registry (start) order."""
+        wanted: set[str] = set()
+
+        def add(n: str) -> None:
+            if n in wanted:
+                return
+            for dep in self.component(n).requires:
+                add(dep)
+            wanted.add(n)
+
+        for n in names if names else DEFAULT:
+            add(n)
+        return [n for n in REGISTRY if n in wanted]
+
+    def up(self, names: Iterable[str] | None = None) -> list[str]:
+        """Start what is not running; returns the names this call started."""
+        self.settings.lab_dir.mkdir(parents=True, exist_ok=True)
+        started = []
+        for n in self.resolve(names):
+            if self.component(n).start():
+                started.append(n)
+        return started
+
+    def down(self, names: Iterable[str] | None = None) -> list[str]:
+        """Stop the named components (all known ones by default) in reverse start order."""
+        order = list(REGISTRY) if not names else [n for n in REGISTRY if n in set(names)]
+        stopped = []
+        for n in reversed(order):
+            if self.component(n).stop():
+                stopped.append(n)
+        return stopped
+
+    def status(self, names: Iterable[str] | None = None) -> list[Status]:
+        return [self.component(n).status() for n in (names or REGISTRY)]
+
+    def ports(self, names: Iterable[str] | None = None) -> list[int]:
+        return [p for n in (names or REGISTRY) for p in self.component(n).ports()]
+
+    def connection_info(self, names: Iterable[str] | None = None) -> dict[str, str]:
+        info: dict[str, str] = {"C5C3_LAB_DIR": str(self.settings.lab_dir)}
+        for n in names or REGISTRY:
+            c = self.component(n)
+            if c.running():
+                info.update(c.connection_info())
+        return info

@@ -1,0 +1,69 @@
+"""Lab settings: where state lives, where binaries are cached, which loopback ports are used."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+DEFAULT_PORT_BASE = 16000
+
+# Offsets from the port base; the default base puts them at 16xxx, away from common defaults.
+_PORT_OFFSETS = {
+    "etcd_client": 379, "etcd_peer": 380, "kube_apiserver": 443, "kube_controller_manager": 257,
+    "mariadb": 306, "memcached": 211, "rabbitmq_amqp": 672, "rabbitmq_dist": 673,
+    "rabbitmq_epmd": 369, "keystone": 500,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Ports:
+    """Loopback ports of the lab: one block of 1000 starting at ``base`` (C5C3_LAB_PORT_BASE)."""
+
+    base: int = DEFAULT_PORT_BASE
+
+    def __post_init__(self) -> None:
+        if not 1024 <= self.base <= 64000 or self.base <= 2024 < self.base + 1000:
+            raise ValueError(f"C5C3_LAB_PORT_BASE {self.base} must be in 1024..64000 and keep clear of 2024")
+
+    def __getattr__(self, name: str) -> int:
+        if name in _PORT_OFFSETS:
+            return self.base + _PORT_OFFSETS[name]
+        raise AttributeError(name)
+
+
+@dataclasses.dataclass(frozen=True)
+class LabSettings:
+    lab_dir: Path
+    cache_dir: Path
+    ports: Ports = dataclasses.field(default_factory=Ports)
+    host: str = "127.0.0.1"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.lab_dir / "logs"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.lab_dir / "run"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.lab_dir / "kubeconfig"
+
+    def data_dir(self, component: str) -> Path:
+        return self.lab_dir / "data" / component
+
+
+def load_settings(environ: dict[str, str] | None = None) -> LabSettings:
+    """Settings from the environment: ``C5C3_LAB_DIR`` (default ``<repo>/.lab``),
+    ``C5C3_LAB_CACHE`` (default ``$XDG_CACHE_HOME/c5c3-lab``), ``C5C3_LAB_PORT_BASE`` (16000)."""
+    env = os.environ if environ is None else environ
+    lab_dir = Path(env.get("C5C3_LAB_DIR") or REPO_ROOT / ".lab").resolve()
+    cache = env.get("C5C3_LAB_CACHE") or str(
+        Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "c5c3-lab"
+    )
+    base = int(env.get("C5C3_LAB_PORT_BASE") or DEFAULT_PORT_BASE)
+    return LabSettings(lab_dir=lab_dir, cache_dir=Path(cache).resolve(), ports=Ports(base))

@@ -1,0 +1,116 @@
+"""pytest harness: session fixtures that bring up the lab components a test needs.
+
+A component that already runs (a developer's `make lab-up`) is reused and left running; what the
+session starts itself it stops at the end (set C5C3_LAB_KEEP=1 to keep it). Tests get connection
+details from the fixtures, never from hard-coded ports.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "lab"))
+sys.path.insert(0, str(REPO))
+
+from c5c3lab import Lab  # noqa: E402
+from c5c3lab.components.kubernetes import kube_bin_dir, kubectl as lab_kubectl  # noqa: E402
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "integration: needs real lab services (started on demand)")
+
+
+def pytest_collection_modifyitems(config, items):
+    # Everything under tests/integration is an integration test, whatever its author forgot.
+    for item in items:
+        if "/integration/" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)
+
+
+class LabHandle:
+    """The session's view of the lab: start components on demand, remember which it started."""
+
+    def __init__(self, lab: Lab):
+        self.lab = lab
+        self.settings = lab.settings
+        self.started: list[str] = []
+
+    def ensure(self, *names: str) -> None:
+        self.started.extend(self.lab.up(names))
+
+    def component(self, name: str):
+        return self.lab.component(name)
+
+    def teardown(self) -> None:
+        if self.started and not os.environ.get("C5C3_LAB_KEEP"):
+            self.lab.down(self.started)
+
+
+@pytest.fixture(scope="session")
+def lab():
+    handle = LabHandle(Lab())
+    yield handle
+    handle.teardown()
+
+
+@dataclasses.dataclass
+class KubeAccess:
+    kubeconfig: Path
+    server: str
+    bin_dir: Path
+    settings: object
+
+    @property
+    def ca_file(self) -> Path:
+        return self.settings.lab_dir / "pki" / "ca.crt"
+
+    def kubectl(self, *args: str, input: str | None = None, check: bool = True):
+        return lab_kubectl(self.settings, *args, input=input, check=check)
+
+    def api_client(self):
+        import kubernetes
+
+        return kubernetes.config.new_client_from_config(config_file=str(self.kubeconfig))
+
+
+@pytest.fixture(scope="session")
+def kube(lab) -> KubeAccess:
+    lab.ensure("kube-apiserver", "kube-controller-manager")
+    api = lab.component("kube-apiserver")
+    return KubeAccess(lab.settings.kubeconfig, api.url, kube_bin_dir(lab.settings), lab.settings)
+
+
+@pytest.fixture(scope="session")
+def mariadb(lab):
+    lab.ensure("mariadb")
+    return lab.component("mariadb")
+
+
+@pytest.fixture(scope="session")
+def memcached(lab):
+    lab.ensure("memcached")
+    return lab.component("memcached")
+
+
+@pytest.fixture(scope="session")
+def rabbitmq(lab):
+    lab.ensure("rabbitmq")
+    return lab.component("rabbitmq")
+
+
+@pytest.fixture
+def namespace(kube, request):
+    """A fresh namespace per test, deleted afterwards (the controller-manager finalizes it)."""
+    import re
+    import uuid
+
+    base = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:40].strip("-")
+    name = f"t-{base}-{uuid.uuid4().hex[:6]}"
+    kube.kubectl("create", "namespace", name)
+    yield name
+    kube.kubectl("delete", "namespace", name, "--wait=false", check=False)

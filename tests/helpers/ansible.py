@@ -1,0 +1,109 @@
+"""Run playbooks the way users do (ansible-playbook with the repo's ansible.cfg) and read results."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclasses.dataclass
+class PlaybookResult:
+    rc: int
+    stdout: str
+    stderr: str
+    stats: dict[str, dict[str, int]]
+    plays: list[dict[str, Any]]
+
+    def total(self, key: str) -> int:
+        return sum(host.get(key, 0) for host in self.stats.values())
+
+    @property
+    def changed(self) -> int:
+        return self.total("changed")
+
+    @property
+    def failed(self) -> int:
+        return self.total("failures") + self.total("unreachable")
+
+    def task_results(self, name: str) -> list[dict[str, Any]]:
+        """Results of every task with this name, across hosts."""
+        out = []
+        for play in self.plays:
+            for task in play.get("tasks", []):
+                if task["task"]["name"] == name:
+                    out.extend(task["hosts"].values())
+        return out
+
+
+def run_playbook(playbook: str | Path, *, extravars: Mapping[str, Any] | None = None,
+                 inventory: str | Path | None = None, check: bool = False, diff: bool = False,
+                 verbosity: int = 0, json_output: bool = True, env: Mapping[str, str] | None = None,
+                 timeout: float = 1800, tags: str | None = None) -> PlaybookResult:
+    """ansible-playbook with the JSON callback (parsed) or the default one (``json_output=False``,
+    for tests that read what a user would see). Extra vars travel in a 0600 temp file."""
+    path = Path(playbook)
+    if not path.is_absolute():
+        path = REPO / path
+    args = ["ansible-playbook", str(path)]
+    if inventory:
+        args += ["-i", str(inventory)]
+    if check:
+        args.append("--check")
+    if diff:
+        args.append("--diff")
+    if tags:
+        args += ["--tags", tags]
+    if verbosity:
+        args.append("-" + "v" * verbosity)
+    full_env = dict(os.environ)
+    full_env["ANSIBLE_CONFIG"] = str(REPO / "ansible.cfg")
+    full_env["ANSIBLE_FORCE_COLOR"] = "0"
+    full_env["ANSIBLE_NOCOLOR"] = "1"
+    if json_output:
+        full_env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
+    if env:
+        full_env.update(env)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=True) as vars_file:
+        os.chmod(vars_file.name, 0o600)
+        json.dump(dict(extravars or {}), vars_file)
+        vars_file.flush()
+        args += ["-e", f"@{vars_file.name}"]
+        proc = subprocess.run(args, cwd=REPO, env=full_env, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+    stats: dict[str, dict[str, int]] = {}
+    plays: list[dict[str, Any]] = []
+    if json_output:
+        start = proc.stdout.find("{")
+        if start >= 0:
+            try:
+                doc = json.loads(proc.stdout[start:])
+                stats, plays = doc.get("stats", {}), doc.get("plays", [])
+            except json.JSONDecodeError:
+                pass
+    else:
+        stats = _parse_recap(proc.stdout)
+    return PlaybookResult(proc.returncode, proc.stdout, proc.stderr, stats, plays)
+
+
+def _parse_recap(stdout: str) -> dict[str, dict[str, int]]:
+    stats: dict[str, dict[str, int]] = {}
+    in_recap = False
+    for line in stdout.splitlines():
+        if line.startswith("PLAY RECAP"):
+            in_recap = True
+            continue
+        if in_recap and ":" in line:
+            host, rest = line.split(":", 1)
+            counts = {}
+            for part in rest.split():
+                if "=" in part:
+                    k, v = part.split("=", 1)
+                    counts[{"failed": "failures"}.get(k, k)] = int(v)
+            stats[host.strip()] = counts
+    return stats

@@ -1,0 +1,77 @@
+"""`labctl up`/`down` on a second, private lab (own directory and port block): starting twice is a
+no-op, and `down` leaves no lab process and no listening port behind."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+LABCTL = [sys.executable, str(REPO / "lab" / "labctl")]
+
+
+def labctl(env, *args):
+    return subprocess.run([*LABCTL, *args], env=env, capture_output=True, text=True, timeout=600)
+
+
+def lab_processes(lab_dir: Path) -> list[psutil.Process]:
+    found = []
+    for p in psutil.process_iter(["cmdline", "status", "environ"]):
+        try:
+            if p.info["status"] == psutil.STATUS_ZOMBIE:
+                continue
+            cmd = " ".join(p.info["cmdline"] or [])
+            env = p.info["environ"] or {}
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        if str(lab_dir) in cmd or any(str(lab_dir) in v for v in env.values()):
+            found.append(p)
+    return found
+
+
+def listening(ports: set[int]) -> set[int]:
+    return {c.laddr.port for c in psutil.net_connections("tcp")
+            if c.status == psutil.CONN_LISTEN and c.laddr.port in ports}
+
+
+@pytest.fixture
+def private_lab(tmp_path, lab):
+    env = dict(os.environ, C5C3_LAB_DIR=str(tmp_path / "lab"), C5C3_LAB_PORT_BASE="18000",
+               C5C3_LAB_CACHE=str(lab.settings.cache_dir))
+    yield env, tmp_path / "lab"
+    labctl(env, "down")
+
+
+def test_lab_up_is_idempotent_and_down_leaves_nothing(private_lab):
+    env, lab_dir = private_lab
+    sys.path.insert(0, str(REPO / "lab"))
+    from c5c3lab import Lab, load_settings
+
+    ports = set(Lab(load_settings(env)).ports())
+    assert all(18000 <= p < 19000 for p in ports)
+
+    first = labctl(env, "up")
+    assert first.returncode == 0, first.stderr
+    assert "kube-apiserver: started" in first.stdout
+    assert listening(ports) >= {18443, 18379, 18306, 18211, 18672}
+    assert (lab_dir / "kubeconfig").exists()
+
+    second = labctl(env, "up")
+    assert second.returncode == 0, second.stderr
+    assert "started (" not in second.stdout
+    assert second.stdout.count("already running") == 6
+
+    status = labctl(env, "status")
+    assert status.returncode == 0 and "stopped" not in status.stdout
+
+    down = labctl(env, "down")
+    assert down.returncode == 0, down.stderr
+    assert lab_processes(lab_dir) == []
+    assert listening(ports) == set()
+
+    again = labctl(env, "down")
+    assert "nothing was running" in again.stdout

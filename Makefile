@@ -11,7 +11,8 @@ VENV        ?= $(LAB_CACHE)/venv-$(REQ_HASH)
 BIN         := $(VENV)/bin
 COLLECTION  := .collections/ansible_collections/c5c3/cobaltcore
 VERSION     := $(shell sed -n 's/^version: *//p' galaxy.yml)
-TARBALL     := build/c5c3-cobaltcore-$(VERSION).tar.gz
+BUILD_DIR   ?= build
+TARBALL     := $(BUILD_DIR)/c5c3-cobaltcore-$(VERSION).tar.gz
 PYTEST_ARGS ?=
 
 export PATH := $(BIN):$(PATH)
@@ -63,19 +64,19 @@ lint: venv collection-link
 	@$(BIN)/ansible-lint --offline --profile production
 
 build: venv
-	@mkdir -p build
-	@$(BIN)/ansible-galaxy collection build --force --output-path build . >/dev/null
+	@mkdir -p $(BUILD_DIR)
+	@$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD_DIR) . >/dev/null
 	@echo "built $(TARBALL)"
 
 install-tarball: build
-	@rm -rf build/installed
-	@$(BIN)/ansible-galaxy collection install --offline --no-deps -p build/installed $(TARBALL) >/dev/null
-	@test -f build/installed/ansible_collections/c5c3/cobaltcore/MANIFEST.json
-	@echo "installed $(TARBALL) into build/installed"
+	@rm -rf $(BUILD_DIR)/installed
+	@$(BIN)/ansible-galaxy collection install --offline --no-deps -p $(BUILD_DIR)/installed $(TARBALL) >/dev/null
+	@test -f $(BUILD_DIR)/installed/ansible_collections/c5c3/cobaltcore/MANIFEST.json
+	@echo "installed $(TARBALL) into $(BUILD_DIR)/installed"
 
 sanity: install-tarball
 	@bash lab/ansible-test-offline.sh $(BIN)
-	@cd build/installed/ansible_collections/c5c3/cobaltcore && \
+	@cd $(BUILD_DIR)/installed/ansible_collections/c5c3/cobaltcore && \
 	  $(BIN)/ansible-test sanity --venv --python 3.11 --color no
 
 unit: venv collection-link

@@ -63,7 +63,9 @@ def test_lab_up_is_idempotent_and_down_leaves_nothing(private_lab):
     second = labctl(env, "up")
     assert second.returncode == 0, second.stderr
     assert "started (" not in second.stdout
-    assert second.stdout.count("already running") == 6
+    from c5c3lab.components import DEFAULT
+
+    assert second.stdout.count("already running") == len(DEFAULT)
 
     status = labctl(env, "status")
     assert status.returncode == 0 and "stopped" not in status.stdout

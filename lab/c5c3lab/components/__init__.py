@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 from c5c3lab.components.base import Component, Status
+from c5c3lab.components.external_crds import ExternalCRDs
 from c5c3lab.components.infra import MariaDB, Memcached, RabbitMQ
 from c5c3lab.components.kubernetes import Etcd, KubeApiserver, KubeControllerManager
 
 REGISTRY: dict[str, type[Component]] = {
     cls.name: cls
-    for cls in (Etcd, KubeApiserver, KubeControllerManager, MariaDB, Memcached, RabbitMQ)
+    for cls in (Etcd, KubeApiserver, KubeControllerManager, ExternalCRDs, MariaDB, Memcached, RabbitMQ)
 }
 
 # What `labctl up` starts with no arguments: the control plane's substrate.
-DEFAULT = ("etcd", "kube-apiserver", "kube-controller-manager", "mariadb", "memcached", "rabbitmq")
+DEFAULT = (
+    "etcd", "kube-apiserver", "kube-controller-manager", "external-crds",
+    "mariadb", "memcached", "rabbitmq",
+)
 
 __all__ = ["Component", "Status", "REGISTRY", "DEFAULT"]

@@ -70,7 +70,7 @@ build: venv
 
 install-tarball: build
 	@rm -rf $(BUILD_DIR)/installed
-	@$(BIN)/ansible-galaxy collection install --offline --no-deps -p $(BUILD_DIR)/installed $(TARBALL) >/dev/null
+	@$(BIN)/ansible-galaxy collection install --force --offline --no-deps -p $(BUILD_DIR)/installed $(TARBALL) >/dev/null
 	@test -f $(BUILD_DIR)/installed/ansible_collections/c5c3/cobaltcore/MANIFEST.json
 	@echo "installed $(TARBALL) into $(BUILD_DIR)/installed"
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from c5c3lab.components.base import Component, Status
+from c5c3lab.components.ceph import Ceph
 from c5c3lab.components.external_crds import ExternalCRDs
 from c5c3lab.components.infra import MariaDB, Memcached, RabbitMQ
 from c5c3lab.components.kubernetes import Etcd, KubeApiserver, KubeControllerManager
@@ -10,6 +11,7 @@ REGISTRY: dict[str, type[Component]] = {
     cls.name: cls
     for cls in (Etcd, KubeApiserver, KubeControllerManager, ExternalCRDs, MariaDB, Memcached, RabbitMQ)
 }
+REGISTRY[Ceph.name] = Ceph
 
 # What `labctl up` starts with no arguments: the control plane's substrate.
 DEFAULT = (

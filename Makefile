@@ -89,7 +89,7 @@ test: deps venv kube collection-link lint sanity
 	@$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: deps venv kube collection-link
-	@$(BIN)/python bench/run.py
+	@$(BIN)/python bench/run.py $(BENCH)
 
 lock:
 	@$(PYTHON) -m venv build/lock-venv

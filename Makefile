@@ -41,8 +41,8 @@ $(BIN)/.complete: requirements/requirements.in requirements/constraints.txt
 venv: $(BIN)/.complete
 	@ln -sfn $(VENV) .venv
 
-kube:
-	@bash lab/kube/build.sh >/dev/null
+kube: venv
+	@ln -sfn "$$(bash lab/kube/build.sh)/kubectl" $(BIN)/kubectl
 
 collection-link:
 	@mkdir -p $(dir $(COLLECTION))

@@ -1,0 +1,250 @@
+"""Two lab hypervisors: two privileged libvirtd (+ virtlogd) instances with QEMU, side by side.
+
+A privileged libvirtd keeps its state under fixed paths (/etc/libvirt, /run/libvirt,
+/var/lib/libvirt, ...), and live migration refuses a destination whose hostname or host UUID equals
+the source's. So each instance runs in its own mount and UTS namespace (``unshare``): its own
+directories are bind-mounted over the fixed paths, it has its own hostname (``lab-hv1``,
+``lab-hv2``) and host UUID, and an /etc/hosts that resolves both names to 127.0.0.1 (the migration
+stream goes to the destination's hostname). Nothing is written to the host's /etc/libvirt.
+
+Clients reach each instance on a unix socket in the lab directory and on a loopback TCP port with
+``auth_tcp = "none"`` -- relaxed because it is the lab; the hypervisor role configures TLS/SASL for
+real hosts. QEMU runs as root without a security driver (no libvirt-qemu account semantics here),
+KVM when /dev/kvm works, otherwise TCG.
+
+Smoke guests boot a 600-byte multiboot kernel assembled here from source (binutils) that prints
+its boot marker and its command line on the serial port, then halts: enough to prove a hypervisor
+boots guests, and small enough to live-migrate in a second.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+from c5c3lab import process
+from c5c3lab.components.base import Component, Launch
+
+HYPERVISORS = ("lab-hv1", "lab-hv2")
+SMOKE_MARKER = "c5c3-smoke-guest booted:"
+
+# Bind mounts inside each instance's namespace: lab subdirectory -> the path libvirt hard-codes.
+_STATE_DIRS = (
+    ("etc", "/etc/libvirt"),
+    ("run", "/run/libvirt"),
+    ("lib", "/var/lib/libvirt"),
+    ("cache", "/var/cache/libvirt"),
+    ("log", "/var/log/libvirt"),
+)
+
+# Multiboot (v1) kernel: QEMU's -kernel loader finds the header in the first 8 KiB, enters
+# 32-bit protected mode with EBX -> multiboot info; flag bit 2 means a command line is present.
+SMOKE_KERNEL_SOURCE = r"""
+    .text
+    .code32
+    .align 4
+    .long 0x1BADB002
+    .long 0
+    .long -0x1BADB002
+    .globl _start
+_start:
+    mov %ebx, %edi
+    mov $banner, %esi
+    call puts
+    testl $4, (%edi)
+    jz 1f
+    mov 16(%edi), %esi
+    call puts
+1:  mov $crlf, %esi
+    call puts
+2:  cli
+    hlt
+    jmp 2b
+puts:
+    mov $0x3f8, %dx
+3:  lodsb
+    test %al, %al
+    jz 4f
+    outb %al, %dx
+    jmp 3b
+4:  ret
+banner: .asciz "MARKER "
+crlf: .asciz "\r\n"
+""".replace("MARKER", SMOKE_MARKER)
+
+
+class LibvirtHypervisors(Component):
+    name = "libvirt"
+    ready_timeout = 90.0
+
+    # --- layout -------------------------------------------------------------------------------
+    def instance_dir(self, host: str) -> Path:
+        return self.data_dir / host
+
+    def socket(self, host: str) -> Path:
+        return self.instance_dir(host) / "sock" / "libvirt-sock"
+
+    def tcp_port(self, host: str) -> int:
+        return getattr(self.settings.ports, f"libvirt_{host[-3:]}_tcp")
+
+    def migration_ports(self, host: str) -> tuple[int, int]:
+        first = getattr(self.settings.ports, f"libvirt_{host[-3:]}_migration")
+        return first, first + 2
+
+    def unix_uri(self, host: str) -> str:
+        return f"qemu+unix:///system?socket={self.socket(host)}"
+
+    def tcp_uri(self, host: str) -> str:
+        return f"qemu+tcp://{self.settings.host}:{self.tcp_port(host)}/system"
+
+    @property
+    def smoke_kernel(self) -> Path:
+        return self.data_dir / "guest" / "smoke-guest.elf"
+
+    @property
+    def hosts_file(self) -> Path:
+        return self.data_dir / "hosts"
+
+    def host_uuid(self, host: str) -> str:
+        # Stable per lab directory and host, and distinct between the two instances.
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"c5c3lab:{self.settings.lab_dir}:{host}"))
+
+    def ports(self) -> list[int]:
+        return [self.tcp_port(h) for h in HYPERVISORS]
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def prepare(self) -> None:
+        for tool in ("unshare", "libvirtd", "virtlogd", "virsh", "qemu-system-x86_64", "as", "ld"):
+            if not shutil.which(tool):
+                raise process.LabError(f"libvirt: {tool} not found; run `make deps` (lab/install-deps.sh)")
+        self._ensure_qemu_account()
+        self._build_smoke_kernel()
+        self.hosts_file.write_text(
+            "127.0.0.1 localhost\n" + "".join(f"127.0.0.1 {h}\n" for h in HYPERVISORS)
+        )
+        for host in HYPERVISORS:
+            self._write_instance_config(host)
+
+    @staticmethod
+    def _ensure_qemu_account() -> None:
+        # Debian's libvirtd resolves its built-in QEMU user 'libvirt-qemu' before reading
+        # qemu.conf and refuses to start without it (normally created by libvirt-daemon-system).
+        if process.run(["getent", "group", "libvirt-qemu"], check=False).returncode != 0:
+            process.run(["groupadd", "--system", "libvirt-qemu"])
+        if process.run(["getent", "passwd", "libvirt-qemu"], check=False).returncode != 0:
+            process.run(["useradd", "--system", "-g", "libvirt-qemu", "-d", "/var/lib/libvirt",
+                         "-s", "/usr/sbin/nologin", "libvirt-qemu"])
+
+    def _build_smoke_kernel(self) -> None:
+        guest = self.smoke_kernel.parent
+        guest.mkdir(parents=True, exist_ok=True)
+        source = guest / "smoke-guest.S"
+        if self.smoke_kernel.exists() and source.exists() and source.read_text() == SMOKE_KERNEL_SOURCE:
+            return
+        source.write_text(SMOKE_KERNEL_SOURCE)
+        obj = guest / "smoke-guest.o"
+        process.run(["as", "--32", str(source), "-o", str(obj)])
+        # -N: one RWX segment right after the ELF header, so the multiboot header is in the
+        # first 8 KiB where QEMU looks for it.
+        process.run(["ld", "-m", "elf_i386", "-N", "--no-warn-rwx-segments", "-Ttext", "0x100000",
+                     "-o", str(self.smoke_kernel), str(obj)])
+
+    def _write_instance_config(self, host: str) -> None:
+        d = self.instance_dir(host)
+        for sub in ("etc", "run", "lib", "cache", "log", "sock"):
+            (d / sub).mkdir(parents=True, exist_ok=True)
+        first, last = self.migration_ports(host)
+        # Paths inside these files are seen from inside the namespace, where etc/ is /etc/libvirt.
+        (d / "etc" / "libvirtd.conf").write_text(
+            f'unix_sock_dir = "{d / "sock"}"\n'
+            'unix_sock_group = "root"\n'
+            'unix_sock_ro_perms = "0777"\n'
+            'unix_sock_rw_perms = "0770"\n'
+            'auth_unix_ro = "none"\n'
+            'auth_unix_rw = "none"\n'
+            "listen_tls = 0\n"
+            "listen_tcp = 1\n"
+            f'listen_addr = "{self.settings.host}"\n'
+            f'tcp_port = "{self.tcp_port(host)}"\n'
+            '# lab only: no authentication on loopback TCP\n'
+            'auth_tcp = "none"\n'
+            f'host_uuid = "{self.host_uuid(host)}"\n'
+            'log_outputs = "3:file:/var/log/libvirt/libvirtd.log"\n'
+        )
+        (d / "etc" / "qemu.conf").write_text(
+            'user = "root"\n'
+            'group = "root"\n'
+            'security_driver = "none"\n'
+            f"migration_port_min = {first}\n"
+            f"migration_port_max = {last}\n"
+        )
+        (d / "etc" / "virtlogd.conf").write_text('log_outputs = "3:file:/var/log/libvirt/virtlogd.log"\n')
+
+    def _instance_script(self, host: str) -> str:
+        d = self.instance_dir(host)
+        mounts = "".join(
+            f"mkdir -p {target} && mount --bind {d / sub} {target} || exit 1\n" for sub, target in _STATE_DIRS
+        )
+        return (
+            mounts
+            + f"mount --bind {self.hosts_file} /etc/hosts || exit 1\n"
+            + f"hostname {host}\n"
+            # virtlogd in the background of the same process group, so stopping the lab stops it.
+            + "virtlogd -f /etc/libvirt/virtlogd.conf -p /run/libvirt/virtlogd.pid &\n"
+            + "exec libvirtd --listen -f /etc/libvirt/libvirtd.conf -p /run/libvirt/libvirtd.pid\n"
+        )
+
+    def command(self) -> Launch:
+        lines = ["set -u"]
+        for host in HYPERVISORS:
+            script = self.instance_dir(host) / "instance.sh"
+            script.write_text(self._instance_script(host))
+            lines.append(f"unshare --mount --uts --propagation private sh {script} &")
+        # One instance dying takes the other down, so 'running' always means both.
+        lines += ["wait -n", "kill 0"]
+        return Launch(["bash", "-c", "\n".join(lines)])
+
+    def virsh(self, host: str, *args: str, check: bool = True, timeout: float = 30):
+        return process.run(["virsh", "-q", "-c", self.unix_uri(host), *args], check=check, timeout=timeout)
+
+    def ready(self) -> bool:
+        return all(
+            self.virsh(h, "version", check=False, timeout=10).returncode == 0
+            and process.tcp_open(self.settings.host, self.tcp_port(h))
+            for h in HYPERVISORS
+        )
+
+    def stop(self) -> bool:
+        # QEMU processes are daemonized by libvirtd (own session), so they are not in the lab's
+        # process group: destroy the guests while the daemons still answer, then sweep leftovers.
+        if self.running():
+            for host in HYPERVISORS:
+                names = self.virsh(host, "list", "--name", check=False, timeout=10).stdout.split()
+                for name in names:
+                    self.virsh(host, "destroy", name, check=False, timeout=30)
+        return super().stop()
+
+    def after_stop(self) -> None:
+        for host in HYPERVISORS:
+            for pidfile in (self.instance_dir(host) / "run" / "qemu").glob("*.pid"):
+                pid = process.read_pid(pidfile)
+                if pid and _is_qemu(pid):
+                    process.terminate(pid, group=False, timeout=10)
+                pidfile.unlink(missing_ok=True)
+
+    def connection_info(self) -> dict[str, str]:
+        info = {"LIBVIRT_SMOKE_KERNEL": str(self.smoke_kernel)}
+        for host in HYPERVISORS:
+            key = host.replace("lab-", "").upper()
+            info[f"LIBVIRT_{key}_HOSTNAME"] = host
+            info[f"LIBVIRT_{key}_URI"] = self.unix_uri(host)
+            info[f"LIBVIRT_{key}_TCP_URI"] = self.tcp_uri(host)
+        return info
+
+
+def _is_qemu(pid: int) -> bool:
+    try:
+        return "qemu-system" in os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return False

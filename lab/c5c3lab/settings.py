@@ -17,6 +17,9 @@ _PORT_OFFSETS = {
     "rabbitmq_epmd": 369, "keystone": 500,
     # Ceph: mon msgr2 and msgr1; mgr and OSD bind inside ceph_daemon_min..ceph_daemon_max.
     "ceph_mon_v2": 780, "ceph_mon_v1": 789, "ceph_daemon_min": 800, "ceph_daemon_max": 899,
+    # libvirt lab hypervisors: TCP listeners, and three live-migration ports each (x..x+2).
+    "libvirt_hv1_tcp": 709, "libvirt_hv2_tcp": 710, "libvirt_hv1_migration": 711,
+    "libvirt_hv2_migration": 714,
 }
 
 

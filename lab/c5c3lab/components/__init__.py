@@ -6,12 +6,14 @@ from c5c3lab.components.ceph import Ceph
 from c5c3lab.components.external_crds import ExternalCRDs
 from c5c3lab.components.infra import MariaDB, Memcached, RabbitMQ
 from c5c3lab.components.kubernetes import Etcd, KubeApiserver, KubeControllerManager
+from c5c3lab.components.libvirt import LibvirtHypervisors
 
 REGISTRY: dict[str, type[Component]] = {
     cls.name: cls
     for cls in (Etcd, KubeApiserver, KubeControllerManager, ExternalCRDs, MariaDB, Memcached, RabbitMQ)
 }
 REGISTRY[Ceph.name] = Ceph
+REGISTRY[LibvirtHypervisors.name] = LibvirtHypervisors
 
 # What `labctl up` starts with no arguments: the control plane's substrate.
 DEFAULT = (

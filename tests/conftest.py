@@ -16,6 +16,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "lab"))
 sys.path.insert(0, str(REPO))
+# ansible_collections.c5c3.cobaltcore resolves to this tree (make collection-link), for unit tests.
+sys.path.insert(0, str(REPO / ".collections"))
 
 from c5c3lab import Lab  # noqa: E402
 from c5c3lab.components.kubernetes import kube_bin_dir, kubectl as lab_kubectl  # noqa: E402

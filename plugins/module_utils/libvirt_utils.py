@@ -198,6 +198,10 @@ def hypervisor_facts(conn):
         facts["domainCapabilities"] = {"hypervisorType": driver.lower()}
     facts["instances"] = instances(conn)
     facts["numInstances"] = len(facts["instances"])
+    # What the running instances take and what is left for more (no overcommit).
+    used = sum(i["memoryMb"] for i in facts["instances"] if i["active"])
+    facts["allocation"] = {"memoryMb": used, "cpus": sum(i["vcpus"] for i in facts["instances"] if i["active"])}
+    facts["freeMemoryMb"] = max(facts["capabilities"]["memoryMb"] - used, 0)
     return facts
 
 

@@ -86,6 +86,14 @@ hypervisor:
       description: Number of domains.
       type: int
       sample: 3
+    allocation:
+      description: Memory (MiB) and vCPUs the running instances take.
+      type: dict
+      sample: {memoryMb: 96, cpus: 3}
+    freeMemoryMb:
+      description: Host memory (MiB) not taken by running instances.
+      type: int
+      sample: 10746
 """
 
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.base import CobaltCoreModule

@@ -1,0 +1,244 @@
+"""Fixtures of the operator tests: the shipped RBAC, a token kubeconfig of the operator's own
+ServiceAccount, a trivial test kind, and the operator as a subprocess."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+OPERATOR_DIR = Path(__file__).resolve().parents[1]
+REPO = OPERATOR_DIR.parent
+if str(OPERATOR_DIR) not in sys.path:
+    sys.path.insert(0, str(OPERATOR_DIR))
+
+
+def _top_conftest():
+    """The lab fixtures live in the top-level tests/conftest.py; reuse them rather than copy
+    them (loaded by path: operator/tests would shadow the name ``tests``)."""
+    import importlib.util
+    name = "c5c3_tests_conftest"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "tests" / "conftest.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+_top = _top_conftest()
+lab, kube, namespace = _top.lab, _top.kube, _top.namespace
+pytest_collection_modifyitems = _top.pytest_collection_modifyitems
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+DEPLOY = OPERATOR_DIR / "deploy"
+SA, SA_NAMESPACE = "cobaltcore-operator", "cobaltcore-system"
+GROUP, VERSION, KIND, PLURAL = "operator-test.c5c3.io", "v1", "Trivial", "trivials"
+
+
+def wait_for(predicate, timeout=120.0, interval=0.1, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="session")
+def operator_rbac(kube):
+    """Namespace, ServiceAccount and RBAC exactly as shipped, plus the test kind and its
+    aggregated ClusterRole."""
+    for name in ("namespace.yaml", "serviceaccount.yaml", "rbac.yaml"):
+        kube.kubectl("apply", "--server-side", "--field-manager=operator-tests", "-f", str(DEPLOY / name))
+    kube.kubectl("apply", "--server-side", "--field-manager=operator-tests", "-f", str(FIXTURES / "crd.yaml"))
+    kube.kubectl("wait", "--for=condition=Established", "--timeout=60s", f"crd/{PLURAL}.{GROUP}")
+    who = f"system:serviceaccount:{SA_NAMESPACE}:{SA}"
+    wait_for(lambda: kube.kubectl("auth", "can-i", "patch", f"{PLURAL}.{GROUP}", "--subresource=status",
+                                  "--as", who, "-A", check=False).stdout.strip() == "yes",
+             what="the aggregated ClusterRole")
+    return who
+
+
+@pytest.fixture(scope="session")
+def operator_kubeconfig(kube, operator_rbac, tmp_path_factory) -> Path:
+    """A kubeconfig holding a TokenRequest token of the operator's ServiceAccount (not admin)."""
+    token = kube.kubectl("create", "token", SA, "-n", SA_NAMESPACE, "--duration=2h").stdout.strip()
+    path = tmp_path_factory.mktemp("operator-sa") / "kubeconfig"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "operator",
+        "clusters": [{"name": "lab", "cluster": {"server": kube.server,
+                                                 "certificate-authority": str(kube.ca_file)}}],
+        "users": [{"name": SA, "user": {"token": token}}],
+        "contexts": [{"name": "operator", "context": {"cluster": "lab", "user": SA}}],
+    }))
+    path.chmod(0o600)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class OperatorProcess:
+    """``python -m cobaltcore_operator run`` in its own process group, logging to a file."""
+
+    def __init__(self, kubeconfig: Path, mappings: Path, namespace: str, work_dir: Path,
+                 log_path: Path, extra_args: list[str]):
+        self.kubeconfig, self.mappings, self.namespace = kubeconfig, mappings, namespace
+        self.work_dir, self.log_path, self.extra_args = work_dir, log_path, extra_args
+        self.proc: subprocess.Popen | None = None
+        self.port = free_port()
+
+    def start(self) -> "OperatorProcess":
+        env = dict(os.environ)
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        env["PYTHONPATH"] = str(OPERATOR_DIR)
+        env.pop("KUBECONFIG", None)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "cobaltcore_operator", "run", "--kubeconfig", str(self.kubeconfig),
+             "--mappings", str(self.mappings), "--namespace", self.namespace,
+             "--work-dir", str(self.work_dir), "--probe-host", "127.0.0.1",
+             "--probe-port", str(self.port), *self.extra_args],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        wait_for(self._ready, timeout=60, what="operator readiness")
+        return self
+
+    def _ready(self) -> bool:
+        if self.proc.poll() is not None:
+            raise AssertionError(f"operator exited rc={self.proc.returncode}:\n{self.log()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=1) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def metric(self, name: str, **labels: str) -> float:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+        total = 0.0
+        for line in text.splitlines():
+            m = re.match(rf"^{re.escape(name)}(?:{{(.*)}})? (\S+)$", line)
+            if m and all(f'{k}="{v}"' in (m.group(1) or "") for k, v in labels.items()):
+                total += float(m.group(2))
+        return total
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        self._reap_group()
+
+    def kill(self) -> None:
+        """What a node does to a container: SIGKILL to the whole process group."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+        self._reap_group()
+
+    def _reap_group(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@pytest.fixture
+def operator_factory(operator_kubeconfig, namespace, tmp_path):
+    """Build a mapping for the Trivial kind and run the operator on the test's namespace."""
+    started: list[OperatorProcess] = []
+    marker_dir = tmp_path / "markers"
+    marker_dir.mkdir()
+
+    def make(*, finalizer: bool = False, secrets: list[str] | None = None,
+             extra_args: list[str] | None = None, concurrency: int = 2) -> OperatorProcess:
+        entry = {"apiVersion": f"{GROUP}/{VERSION}", "kind": KIND, "plural": PLURAL,
+                 "playbook": "operator/tests/playbooks/apply.yml", "concurrency": concurrency,
+                 "vars": {"marker_dir": str(marker_dir)}}
+        if finalizer:
+            entry["finalizer"] = {"playbook": "operator/tests/playbooks/finalize.yml"}
+        if secrets:
+            entry["secrets"] = secrets
+        mappings = tmp_path / "mappings.yaml"
+        mappings.write_text(yaml.safe_dump({"kinds": [entry]}))
+        op = OperatorProcess(operator_kubeconfig, mappings, namespace, tmp_path / "work",
+                             tmp_path / "operator.log",
+                             ["--backoff", "0.5", "--backoff-max", "2", *(extra_args or [])])
+        started.append(op)
+        return op
+
+    make.marker_dir = marker_dir
+    yield make
+    for op in started:
+        op.stop()
+
+
+class Trivials:
+    """kubectl on Trivial objects in one namespace (admin credentials: the test is the user)."""
+
+    def __init__(self, kube, namespace: str, marker_dir: Path):
+        self.kube, self.namespace, self.marker_dir = kube, namespace, marker_dir
+
+    def create(self, name: str, spec: dict) -> None:
+        doc = {"apiVersion": f"{GROUP}/{VERSION}", "kind": KIND,
+               "metadata": {"name": name, "namespace": self.namespace}, "spec": spec}
+        self.kube.kubectl("create", "-f", "-", input=json.dumps(doc))
+
+    def get(self, name: str) -> dict | None:
+        out = self.kube.kubectl("-n", self.namespace, "get", f"{PLURAL}.{GROUP}", name, "-o", "json",
+                                check=False)
+        return json.loads(out.stdout) if out.returncode == 0 else None
+
+    def patch(self, name: str, patch: dict, subresource: str | None = None) -> None:
+        args = ["-n", self.namespace, "patch", f"{PLURAL}.{GROUP}", name, "--type=merge",
+                "-p", json.dumps(patch)]
+        if subresource:
+            args.append(f"--subresource={subresource}")
+        self.kube.kubectl(*args)
+
+    def runs(self, name: str) -> list[int]:
+        """Generations of the runs the playbook recorded, in order."""
+        files = sorted(self.marker_dir.glob(f"{name}.run.*"), key=lambda p: int(p.name.rsplit(".", 1)[1]))
+        return [int(p.name.split(".")[2]) for p in files]
+
+    @staticmethod
+    def condition(obj: dict | None, ctype: str) -> dict:
+        for cond in ((obj or {}).get("status") or {}).get("conditions") or []:
+            if cond["type"] == ctype:
+                return cond
+        return {}
+
+    def ready_at(self, name: str, generation: int | None = None):
+        obj = self.get(name)
+        if not obj or self.condition(obj, "Ready").get("status") != "True":
+            return None
+        gen = generation or obj["metadata"]["generation"]
+        if obj["status"].get("observedGeneration") != gen or obj["metadata"]["generation"] != gen:
+            return None
+        return obj
+
+
+@pytest.fixture
+def trivials(kube, namespace, operator_factory) -> Trivials:
+    return Trivials(kube, namespace, operator_factory.marker_dir)

@@ -1,0 +1,242 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: CobaltCore for Ansible contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: cr_status
+short_description: Publish conditions and status fields of a custom resource
+version_added: "0.1.0"
+description:
+  - Lets a role report its own state on the custom resource it reconciles, for example a
+    C(DatabaseReady) condition or the endpoint it deployed, next to the conditions the CobaltCore
+    operator maintains (C(Ready), C(Progressing), C(Failed)).
+  - Conditions are merged by C(type); conditions of other types are left untouched, so roles and
+    the operator never overwrite each other. C(lastTransitionTime) only changes when a condition's
+    C(status) changes.
+  - Writes go to the C(status) subresource with the object's resourceVersion as precondition and
+    are retried on conflict, so concurrent writers lose nothing.
+  - A second run with the same input changes nothing.
+author:
+  - CobaltCore for Ansible maintainers
+options:
+  api_version:
+    description:
+      - C(group/version) of the custom resource, for example C(keystone.openstack.c5c3.io/v1alpha1).
+    type: str
+    required: true
+  kind:
+    description:
+      - Kind of the custom resource; its plural is discovered from the API server.
+    type: str
+    required: true
+  name:
+    description:
+      - Name of the object.
+    type: str
+    required: true
+  namespace:
+    description:
+      - Namespace of the object; omit for cluster-scoped kinds.
+    type: str
+  conditions:
+    description:
+      - Conditions to set. Each needs C(type) and C(status) (V(True), V(False) or V(Unknown));
+        C(reason) defaults to the type, C(message) to an empty string.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      type:
+        description: Condition type, for example C(DatabaseReady).
+        type: str
+        required: true
+      status:
+        description: V(True), V(False) or V(Unknown).
+        type: str
+        required: true
+        choices: ["True", "False", "Unknown"]
+      reason:
+        description: A CamelCase reason.
+        type: str
+      message:
+        description: A human-readable message; never put secrets here.
+        type: str
+      observed_generation:
+        description: The object generation the condition describes.
+        type: int
+  status:
+    description:
+      - Further top-level status fields to merge (a value of V(null) removes the field).
+      - C(conditions) and the fields owned by the operator (C(appliedHash), C(observedGeneration),
+        C(lastRun), C(progress)) are rejected.
+    type: dict
+    default: {}
+  kubeconfig:
+    description:
+      - Kubeconfig file. Without it the in-cluster service account is used when running in a pod,
+        else the default kubeconfig (E(KUBECONFIG) or C(~/.kube/config)).
+    type: path
+  field_manager:
+    description:
+      - Field manager recorded for the status update.
+    type: str
+    default: c5c3-cobaltcore
+requirements:
+  - kubernetes (Python client)
+notes:
+  - The custom resource definition must enable the C(status) subresource.
+  - Supports check mode and diff mode.
+"""
+
+EXAMPLES = r"""
+- name: Report that the Keystone database is ready
+  c5c3.cobaltcore.cr_status:
+    api_version: "{{ cobaltcore_cr.api_version }}"
+    kind: "{{ cobaltcore_cr.kind }}"
+    name: "{{ cobaltcore_cr.name }}"
+    namespace: "{{ cobaltcore_cr.namespace }}"
+    kubeconfig: "{{ cobaltcore_kubeconfig }}"
+    conditions:
+      - type: DatabaseReady
+        status: "True"
+        reason: Synced
+        message: db_sync finished
+        observed_generation: "{{ cobaltcore_cr.generation }}"
+    status:
+      endpoint: http://keystone.openstack.svc:5000/v3
+"""
+
+RETURN = r"""
+conditions:
+  description: All conditions of the object after the update (or as they would be, in check mode).
+  returned: success
+  type: list
+  elements: dict
+status:
+  description: The status fields this task manages, after the update.
+  returned: success
+  type: dict
+"""
+
+from ansible_collections.c5c3.cobaltcore.plugins.module_utils.base import CobaltCoreModule
+from ansible_collections.c5c3.cobaltcore.plugins.module_utils.k8s_status import (
+    kube_api_client, merge_conditions, normalize_condition, now_rfc3339)
+
+try:
+    import kubernetes  # noqa: F401 pylint: disable=unused-import
+    from kubernetes.client.rest import ApiException
+    KUBERNETES_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover
+    KUBERNETES_IMPORT_ERROR = exc
+
+OPERATOR_FIELDS = ("conditions", "appliedHash", "observedGeneration", "lastRun", "progress")
+CONFLICT_RETRIES = 8
+
+
+class CrStatus(CobaltCoreModule):
+    argument_spec = dict(
+        api_version=dict(type="str", required=True),
+        kind=dict(type="str", required=True),
+        name=dict(type="str", required=True),
+        namespace=dict(type="str"),
+        conditions=dict(type="list", elements="dict", default=[], options=dict(
+            type=dict(type="str", required=True),
+            status=dict(type="str", required=True, choices=["True", "False", "Unknown"]),
+            reason=dict(type="str"),
+            message=dict(type="str"),
+            observed_generation=dict(type="int"),
+        )),
+        status=dict(type="dict", default={}),
+        kubeconfig=dict(type="path"),
+        field_manager=dict(type="str", default="c5c3-cobaltcore"),
+    )
+    required_libraries = (("kubernetes", KUBERNETES_IMPORT_ERROR),)
+
+    def run(self):
+        reserved = sorted(set(self.params["status"]) & set(OPERATOR_FIELDS))
+        if reserved:
+            self.fail("status fields %s are managed elsewhere; use 'conditions' for conditions"
+                      % ", ".join(reserved))
+        try:
+            updates = [normalize_condition(c) for c in self.params["conditions"]]
+        except ValueError as exc:
+            self.fail(str(exc))
+        group, _, version = self.params["api_version"].rpartition("/")
+        if not group:
+            self.fail("api_version must be group/version of a custom resource, got %s"
+                      % self.params["api_version"])
+        self.api = kubernetes.client.CustomObjectsApi(kube_api_client(self.params["kubeconfig"]))
+        self.group, self.version = group, version
+        self.plural = self._plural()
+        for dummy in range(CONFLICT_RETRIES):
+            live = self._get()
+            before = self._managed(live.get("status") or {})
+            conditions, cond_changed = merge_conditions(before["conditions"], updates, now_rfc3339())
+            fields = dict((k, v) for k, v in self.params["status"].items()
+                          if (live.get("status") or {}).get(k) != v)
+            after = dict(before, conditions=conditions)
+            after.update(self.params["status"])
+            after = dict((k, v) for k, v in after.items() if v is not None)
+            self.changed = cond_changed or bool(fields)
+            self.diff = {"before": before, "after": after}
+            self.results = {"conditions": conditions, "status": after}
+            if not self.changed or self.check_mode:
+                return
+            patch = {"metadata": {"resourceVersion": live["metadata"]["resourceVersion"]},
+                     "status": dict(fields, conditions=conditions)}
+            try:
+                self._patch(patch)
+                return
+            except ApiException as exc:
+                if exc.status != 409:
+                    raise
+        self.fail("gave up after %d conflicting status updates" % CONFLICT_RETRIES)
+
+    def _managed(self, status):
+        managed = dict((k, status.get(k)) for k in self.params["status"] if k in status)
+        managed["conditions"] = list(status.get("conditions") or [])
+        return managed
+
+    def _plural(self):
+        try:
+            resources = self.api.get_api_resources(self.group, self.version).resources
+        except ApiException as exc:
+            self.fail("cannot discover %s: HTTP %s" % (self.params["api_version"], exc.status))
+        for resource in resources:
+            if resource.kind == self.params["kind"] and "/" not in resource.name:
+                return resource.name
+        self.fail("%s has no kind %s" % (self.params["api_version"], self.params["kind"]))
+
+    def _get(self):
+        p = self.params
+        try:
+            if p["namespace"]:
+                return self.api.get_namespaced_custom_object(self.group, self.version, p["namespace"],
+                                                             self.plural, p["name"])
+            return self.api.get_cluster_custom_object(self.group, self.version, self.plural, p["name"])
+        except ApiException as exc:
+            if exc.status == 404:
+                self.fail("%s %s not found" % (p["kind"], p["name"]))
+            raise
+
+    def _patch(self, patch):
+        p = self.params
+        if p["namespace"]:
+            return self.api.patch_namespaced_custom_object_status(
+                self.group, self.version, p["namespace"], self.plural, p["name"], patch,
+                field_manager=p["field_manager"])
+        return self.api.patch_cluster_custom_object_status(
+            self.group, self.version, self.plural, p["name"], patch, field_manager=p["field_manager"])
+
+
+def main():
+    CrStatus()()
+
+
+if __name__ == "__main__":
+    main()

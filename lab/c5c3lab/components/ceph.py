@@ -106,17 +106,25 @@ mon warn on pool no redundancy = false
 mon data avail warn = 2
 mon data avail crit = 1
 run dir = {self.sock_dir}
-admin socket = {self.sock_dir}/$cluster-$name.asok
 log file = {log_dir}/$cluster-$name.log
 mon data = {d}/mon/$cluster-$id
 mgr data = {d}/mgr/$cluster-$id
 osd data = {d}/osd/$cluster-$id
 keyring = {self.keyring_dir}/$cluster.$name.keyring
 
+[client]
+# Clients (CLI calls, modules, tests) run concurrently under one name; only daemons get a socket.
+admin socket =
+
 [mon]
 keyring = {d}/mon/$cluster-$id/keyring
+admin socket = {self.sock_dir}/$cluster-$name.asok
+
+[mgr]
+admin socket = {self.sock_dir}/$cluster-$name.asok
 
 [osd]
+admin socket = {self.sock_dir}/$cluster-$name.asok
 osd objectstore = bluestore
 bluestore block create = true
 bluestore block size = 4294967296

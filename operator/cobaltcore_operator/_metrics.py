@@ -27,9 +27,9 @@ class Metrics:
                                     "Watch events that started no run: desired state unchanged",
                                     ["kind"], registry=r)
         self.handling = prom.Histogram("cobaltcore_operator_event_handling_seconds",
-                                       "Time to decide what a watch event means", ["kind"],
-                                       registry=r, buckets=(.0005, .001, .0025, .005, .01, .025,
-                                                            .05, .1, .25, .5, 1))
+                                       "Time to decide what a watch event means", ["kind", "outcome"],
+                                       registry=r, buckets=(.0001, .00025, .0005, .001, .0025, .005,
+                                                            .01, .025, .05, .1, .25, .5, 1))
 
 
 class ProbeServer:

@@ -76,11 +76,11 @@ class Reconciler:
     async def on_object_event(self, mapping: KindMapping, event_type: str | None, body: dict[str, Any]) -> None:
         started = time.perf_counter()
         self.metrics.events.labels(mapping.id).inc()
-        try:
-            if not await self._evaluate(mapping, event_type, body):
-                self.metrics.skipped.labels(mapping.id).inc()
-        finally:
-            self.metrics.handling.labels(mapping.id).observe(time.perf_counter() - started)
+        queued = await self._evaluate(mapping, event_type, body)
+        if not queued:
+            self.metrics.skipped.labels(mapping.id).inc()
+        self.metrics.handling.labels(mapping.id, "queued" if queued else "noop").observe(
+            time.perf_counter() - started)
 
     async def _evaluate(self, mapping: KindMapping, event_type: str | None, body: dict[str, Any],
                         force: bool = False) -> bool:

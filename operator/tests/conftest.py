@@ -3,14 +3,7 @@ ServiceAccount, a trivial test kind, and the operator as a subprocess."""
 from __future__ import annotations
 
 import json
-import os
-import re
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -36,6 +29,7 @@ def _top_conftest():
 
 
 _top = _top_conftest()
+from cobaltcore_operator.testing import OperatorProcess, wait_for  # noqa: E402
 lab, kube, namespace = _top.lab, _top.kube, _top.namespace
 pytest_collection_modifyitems = _top.pytest_collection_modifyitems
 
@@ -43,17 +37,6 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DEPLOY = OPERATOR_DIR / "deploy"
 SA, SA_NAMESPACE = "cobaltcore-operator", "cobaltcore-system"
 GROUP, VERSION, KIND, PLURAL = "operator-test.c5c3.io", "v1", "Trivial", "trivials"
-
-
-def wait_for(predicate, timeout=120.0, interval=0.1, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 @pytest.fixture(scope="session")
@@ -85,83 +68,6 @@ def operator_kubeconfig(kube, operator_rbac, tmp_path_factory) -> Path:
     }))
     path.chmod(0o600)
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class OperatorProcess:
-    """``python -m cobaltcore_operator run`` in its own process group, logging to a file."""
-
-    def __init__(self, kubeconfig: Path, mappings: Path, namespace: str, work_dir: Path,
-                 log_path: Path, extra_args: list[str]):
-        self.kubeconfig, self.mappings, self.namespace = kubeconfig, mappings, namespace
-        self.work_dir, self.log_path, self.extra_args = work_dir, log_path, extra_args
-        self.proc: subprocess.Popen | None = None
-        self.port = free_port()
-
-    def start(self) -> "OperatorProcess":
-        env = dict(os.environ)
-        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-        env["PYTHONPATH"] = str(OPERATOR_DIR)
-        env.pop("KUBECONFIG", None)
-        log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "cobaltcore_operator", "run", "--kubeconfig", str(self.kubeconfig),
-             "--mappings", str(self.mappings), "--namespace", self.namespace,
-             "--work-dir", str(self.work_dir), "--probe-host", "127.0.0.1",
-             "--probe-port", str(self.port), *self.extra_args],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
-        wait_for(self._ready, timeout=60, what="operator readiness")
-        return self
-
-    def _ready(self) -> bool:
-        if self.proc.poll() is not None:
-            raise AssertionError(f"operator exited rc={self.proc.returncode}:\n{self.log()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=1) as r:
-                return r.status == 200
-        except OSError:
-            return False
-
-    def metric(self, name: str, **labels: str) -> float:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as r:
-            text = r.read().decode()
-        total = 0.0
-        for line in text.splitlines():
-            m = re.match(rf"^{re.escape(name)}(?:{{(.*)}})? (\S+)$", line)
-            if m and all(f'{k}="{v}"' in (m.group(1) or "") for k, v in labels.items()):
-                total += float(m.group(2))
-        return total
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-        self._reap_group()
-
-    def kill(self) -> None:
-        """What a node does to a container: SIGKILL to the whole process group."""
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(10)
-        self._reap_group()
-
-    def _reap_group(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
 @pytest.fixture

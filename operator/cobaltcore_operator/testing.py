@@ -1,0 +1,126 @@
+"""Run the operator as a separate process, the way tests and benchmarks drive it.
+
+Like ``kopf.testing``: a small kit for callers outside the package, not used by the operator.
+"""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+OPERATOR_DIR = Path(__file__).resolve().parents[1]
+REPO = OPERATOR_DIR.parent
+
+
+def wait_for(predicate, timeout=120.0, interval=0.1, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class OperatorProcess:
+    """``python -m cobaltcore_operator run`` in its own process group, logging to a file."""
+
+    def __init__(self, kubeconfig: Path, mappings: Path, namespace: str, work_dir: Path,
+                 log_path: Path, extra_args: list[str]):
+        self.kubeconfig, self.mappings, self.namespace = kubeconfig, mappings, namespace
+        self.work_dir, self.log_path, self.extra_args = work_dir, log_path, extra_args
+        self.proc: subprocess.Popen | None = None
+        self.port = free_port()
+
+    def start(self) -> "OperatorProcess":
+        env = dict(os.environ)
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        env["PYTHONPATH"] = str(OPERATOR_DIR)
+        env.pop("KUBECONFIG", None)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "cobaltcore_operator", "run", "--kubeconfig", str(self.kubeconfig),
+             "--mappings", str(self.mappings), "--namespace", self.namespace,
+             "--work-dir", str(self.work_dir), "--probe-host", "127.0.0.1",
+             "--probe-port", str(self.port), *self.extra_args],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        wait_for(self._ready, timeout=60, what="operator readiness")
+        return self
+
+    def _ready(self) -> bool:
+        if self.proc.poll() is not None:
+            raise AssertionError(f"operator exited rc={self.proc.returncode}:\n{self.log()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=1) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def samples(self, name: str) -> list[tuple[str, float]]:
+        """(labels, value) of every sample of the metric ``name`` (exact sample name)."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+        out = []
+        for line in text.splitlines():
+            m = re.match(rf"^{re.escape(name)}(?:{{(.*)}})? (\S+)$", line)
+            if m:
+                out.append((m.group(1) or "", float(m.group(2))))
+        return out
+
+    def metric(self, name: str, **labels: str) -> float:
+        """Sum of the samples of ``name`` whose labels include ``labels``."""
+        return sum(v for lbl, v in self.samples(name)
+                   if all(f'{k}="{v2}"' in lbl for k, v2 in labels.items()))
+
+    def histogram_quantile(self, name: str, q: float, **labels: str) -> float:
+        """Upper bound of the bucket holding quantile ``q`` (summed over matching label sets)."""
+        buckets: dict[float, float] = {}
+        for labels_text, value in self.samples(f"{name}_bucket"):
+            if not all(f'{k}="{v}"' in labels_text for k, v in labels.items()):
+                continue
+            le = float(re.search(r'le="([^"]+)"', labels_text).group(1))
+            buckets[le] = buckets.get(le, 0.0) + value
+        total = buckets.get(float("inf"), 0.0)
+        for le in sorted(buckets):
+            if total and buckets[le] >= q * total:
+                return le
+        return float("nan")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        self._reap_group()
+
+    def kill(self) -> None:
+        """What a node does to a container: SIGKILL to the whole process group."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+        self._reap_group()
+
+    def _reap_group(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

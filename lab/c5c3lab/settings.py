@@ -20,6 +20,11 @@ _PORT_OFFSETS = {
     # libvirt lab hypervisors: TCP listeners, and three live-migration ports each (x..x+2).
     "libvirt_hv1_tcp": 709, "libvirt_hv2_tcp": 710, "libvirt_hv1_migration": 711,
     "libvirt_hv2_migration": 714,
+    # OVN: NB/SB raft members' client (OVSDB) and raft ports; ovn_role_* for the role's own tests.
+    "ovn_nb_1": 641, "ovn_nb_2": 642, "ovn_nb_3": 643, "ovn_sb_1": 651, "ovn_sb_2": 652, "ovn_sb_3": 653,
+    "ovn_nb_raft_1": 661, "ovn_nb_raft_2": 662, "ovn_nb_raft_3": 663,
+    "ovn_sb_raft_1": 631, "ovn_sb_raft_2": 632, "ovn_sb_raft_3": 633,
+    "ovn_role_nb": 681, "ovn_role_nb_raft": 684, "ovn_role_sb": 687, "ovn_role_sb_raft": 690,
 }
 
 

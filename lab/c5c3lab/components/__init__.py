@@ -7,6 +7,7 @@ from c5c3lab.components.external_crds import ExternalCRDs
 from c5c3lab.components.infra import MariaDB, Memcached, RabbitMQ
 from c5c3lab.components.kubernetes import Etcd, KubeApiserver, KubeControllerManager
 from c5c3lab.components.libvirt import LibvirtHypervisors
+from c5c3lab.components.ovn import OVN
 
 REGISTRY: dict[str, type[Component]] = {
     cls.name: cls
@@ -14,6 +15,8 @@ REGISTRY: dict[str, type[Component]] = {
 }
 REGISTRY[Ceph.name] = Ceph
 REGISTRY[LibvirtHypervisors.name] = LibvirtHypervisors
+REGISTRY[OVN.name] = OVN
+
 
 # What `labctl up` starts with no arguments: the control plane's substrate.
 DEFAULT = (

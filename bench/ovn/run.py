@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""OVN bulk-write benchmark: 10,000 logical switch ports on the lab's 3-member NB raft cluster.
+
+Three ways, each on its own fresh switch:
+  raw      ovsdbapp in-process: connect, ls_add + N lsp_add in one transaction (the floor);
+  module   c5c3.cobaltcore.ovn_logical_switch as Ansible runs it: one module process with its
+           JSON arguments (python start-up, argument validation, connect, plan, one transaction);
+           then the same call again (nothing to do: changed=false);
+  nbctl    one `ovn-nbctl lsp-add ... -- lsp-set-addresses ...` process per port; SAMPLE ports are
+           timed and the per-port cost is extrapolated to N (a full loop takes minutes).
+Usage: bench/ovn/run.py [--ports 10000] [--sample 200]   (starts the lab's `ovn` component if needed)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "lab"))
+
+from c5c3lab import Lab  # noqa: E402
+
+
+def mac_ip(i: int) -> str:
+    return f"fa:16:3e:{(i >> 16) & 255:02x}:{(i >> 8) & 255:02x}:{i & 255:02x} 10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
+
+
+def raw_ovsdbapp(db: str, switch: str, n: int) -> tuple[float, float]:
+    from ovsdbapp.backend.ovs_idl import connection
+    from ovsdbapp.schema.ovn_northbound import impl_idl
+
+    t0 = time.perf_counter()
+    idl = connection.OvsdbIdl.from_server(db, "OVN_Northbound", leader_only=True)
+    api = impl_idl.OvnNbApiIdlImpl(connection.Connection(idl, timeout=300))
+    t1 = time.perf_counter()
+    with api.transaction(check_error=True) as txn:
+        txn.add(api.ls_add(switch, may_exist=True))
+        for i in range(n):
+            txn.add(api.lsp_add(switch, f"{switch}-p{i}", addresses=[mac_ip(i)]))
+    t2 = time.perf_counter()
+    api.ovsdb_connection.stop()
+    return t2 - t0, t2 - t1
+
+
+def module_args(db: str, switch: str, n: int) -> dict:
+    return {"db": db.split(","), "timeout": 300, "switches": [{"name": switch}],
+            "ports": [{"name": f"{switch}-p{i}", "switch": switch, "addresses": [mac_ip(i)]} for i in range(n)]}
+
+
+def run_module(args: dict) -> tuple[float, dict]:
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+        json.dump({"ANSIBLE_MODULE_ARGS": args}, f)
+        f.flush()
+        env = dict(os.environ, PYTHONPATH=str(REPO / ".collections"))
+        t0 = time.perf_counter()
+        out = subprocess.run([sys.executable, "-m", "ansible_collections.c5c3.cobaltcore.plugins.modules.ovn_logical_switch",
+                              f.name], env=env, capture_output=True, text=True, check=True)
+        elapsed = time.perf_counter() - t0
+    result = json.loads(out.stdout[out.stdout.index("{"):])
+    if result.get("failed"):
+        raise SystemExit(f"module failed: {result.get('msg')}")
+    return elapsed, result
+
+
+def nbctl_loop(db: str, switch: str, sample: int) -> float:
+    subprocess.run(["ovn-nbctl", f"--db={db}", "ls-add", switch], check=True)
+    t0 = time.perf_counter()
+    for i in range(sample):
+        name = f"{switch}-p{i}"
+        out = subprocess.run(["ovn-nbctl", f"--db={db}", "lsp-add", switch, name, "--", "lsp-set-addresses",
+                              name, mac_ip(i)], check=False, capture_output=True, text=True)
+        if out.returncode:
+            raise SystemExit(f"ovn-nbctl failed: {out.stderr}")
+    return (time.perf_counter() - t0) / sample
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ports", type=int, default=10000)
+    ap.add_argument("--sample", type=int, default=200)
+    a = ap.parse_args()
+    lab = Lab()
+    lab.up(["ovn"])
+    db = lab.component("ovn").remotes("nb")
+    names = ("bench-raw", "bench-module", "bench-nbctl")
+    for name in names:
+        subprocess.run(["ovn-nbctl", f"--db={db}", "--if-exists", "ls-del", name], check=True)
+    try:
+        raw_total, raw_txn = raw_ovsdbapp(db, "bench-raw", a.ports)
+        mod_total, res = run_module(module_args(db, "bench-module", a.ports))
+        assert res["changed"] and len(res["ports"]["created"]) == a.ports
+        mod_rerun, res = run_module(module_args(db, "bench-module", a.ports))
+        assert not res["changed"]
+        per_port = nbctl_loop(db, "bench-nbctl", a.sample)
+    finally:
+        for name in names:
+            subprocess.run(["ovn-nbctl", f"--db={db}", "--if-exists", "ls-del", name], check=False)
+    nbctl_total = per_port * a.ports
+    rows = [
+        ("raw ovsdbapp: connect + one transaction", raw_total),
+        ("raw ovsdbapp: the transaction alone", raw_txn),
+        ("module process (create)", mod_total),
+        ("module process (re-run, changed=false)", mod_rerun),
+        (f"ovn-nbctl per port (x{a.sample}, extrapolated)", nbctl_total),
+    ]
+    print(f"OVN NB raft (3 members), {a.ports} logical switch ports")
+    for label, secs in rows:
+        print(f"  {label:<48} {secs:8.2f} s")
+    print(f"  module / raw ovsdbapp (connect + txn)            {mod_total / raw_total:8.2f} x")
+    print(f"  ovn-nbctl loop / module                          {nbctl_total / mod_total:8.1f} x")
+    print(json.dumps({"ports": a.ports, "raw_total": raw_total, "raw_txn": raw_txn, "module": mod_total,
+                      "module_rerun": mod_rerun, "nbctl_per_port": per_port, "nbctl_extrapolated": nbctl_total}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+# -*- coding: utf-8 -*-
+# Copyright: CobaltCore for Ansible contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # Connection options shared by the c5c3.cobaltcore.ovn_* modules (OVN_CONNECTION_ARGS).
+    DOCUMENTATION = r"""
+options:
+  db:
+    description:
+      - OVSDB remotes of the database, C(unix:PATH), C(tcp:HOST:PORT) or C(ssl:HOST:PORT).
+      - For a raft cluster list every member; writes go to the leader (see O(leader_only)) and
+        the connection follows the leader when it changes.
+      - A comma-separated string is accepted as well as a list.
+    type: list
+    elements: str
+    required: true
+  timeout:
+    description:
+      - Seconds to wait for the connection and for each transaction attempt.
+    type: float
+    default: 30.0
+  retries:
+    description:
+      - How many times a transaction is re-planned and retried after a timeout or a lost
+        connection (e.g. a raft leader change). Each attempt re-reads the database first, so a
+        commit whose outcome was unknown is never applied twice.
+    type: int
+    default: 3
+  leader_only:
+    description:
+      - Only talk to the raft leader. Keep it on for writes.
+    type: bool
+    default: true
+  ssl_private_key:
+    description: Private key for C(ssl:) remotes.
+    type: path
+  ssl_certificate:
+    description: Certificate for C(ssl:) remotes.
+    type: path
+  ssl_ca_cert:
+    description: CA certificate that signed the servers' certificates, for C(ssl:) remotes.
+    type: path
+requirements:
+  - ovsdbapp (with the C(ovs) Python library) on the host that runs the module
+"""

@@ -228,6 +228,44 @@ def parse_domain_xml(xml):
     return root
 
 
+METADATA_NS = "https://c5c3.io/cobaltcore/libvirt"
+
+
+def definition_digest(root):
+    """sha256 of a domain definition as the user wrote it (canonical XML, whitespace ignored)."""
+    import hashlib
+
+    text = ET.canonicalize(ET.tostring(root, encoding="unicode"), strip_text=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def stamp_definition(root, existing_uuid=None):
+    """The XML to define: the user's definition plus its digest in <metadata> (so a re-run can tell
+    it is unchanged although libvirt rewrites the XML) and the existing domain's UUID."""
+    import copy
+
+    digest = definition_digest(root)
+    stamped = copy.deepcopy(root)
+    if existing_uuid and stamped.find("uuid") is None:
+        uuid_elem = ET.Element("uuid")
+        uuid_elem.text = existing_uuid
+        stamped.insert(1, uuid_elem)
+    metadata = stamped.find("metadata")
+    if metadata is None:
+        metadata = ET.SubElement(stamped, "metadata")
+    for old in metadata.findall("{%s}definition" % METADATA_NS):
+        metadata.remove(old)
+    ET.SubElement(metadata, "{%s}definition" % METADATA_NS, {"sha256": digest})
+    ET.register_namespace("c5c3", METADATA_NS)
+    return ET.tostring(stamped, encoding="unicode"), digest
+
+
+def stamped_digest(root):
+    """The digest stored by :func:`stamp_definition` in a domain's XML, or None."""
+    node = root.find("metadata/{%s}definition" % METADATA_NS)
+    return node.get("sha256") if node is not None else None
+
+
 def _kib(elem):
     unit = (elem.get("unit") or "KiB").lower()
     return int(elem.text.strip()) * _UNITS.get(unit, 1024) // 1024

@@ -16,9 +16,10 @@ description:
     Production instances belong to Nova.
   - The XML is parsed and checked before connecting and libvirt validates it against its schema
     before defining, so a bad definition fails without changing anything.
-  - A definition is unchanged when every element, attribute and value in O(xml) is already in the
-    domain's definition (libvirt adds defaults and rewrites sizes in KiB); otherwise it is
-    redefined, which takes effect at the next start.
+  - The module stores a digest of O(xml) in the domain's C(<metadata>), so a re-run with the same
+    XML is unchanged although libvirt rewrites the definition. A domain defined elsewhere is
+    unchanged when every element, attribute and value of O(xml) is already in its definition.
+    Otherwise the domain is redefined (keeping its UUID), which takes effect at the next start.
 author:
   - CobaltCore for Ansible maintainers
 extends_documentation_fragment:
@@ -88,8 +89,8 @@ import xml.etree.ElementTree as ET
 
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.base import CobaltCoreModule
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.libvirt_utils import (
-    CONNECTION_ARGS, LIBVIRT_IMPORT_ERROR, connect, domain_state, domain_summary, error_text,
-    libvirt, lookup_domain, parse_domain_xml, xml_subset)
+    CONNECTION_ARGS, LIBVIRT_IMPORT_ERROR, connect, definition_digest, domain_state, domain_summary,
+    error_text, libvirt, lookup_domain, parse_domain_xml, stamp_definition, stamped_digest, xml_subset)
 
 
 class LibvirtDomain(CobaltCoreModule):
@@ -172,17 +173,20 @@ class LibvirtDomain(CobaltCoreModule):
         return domain_state(dom)
 
     def _define(self, conn, dom, wanted):
+        before = None
         if dom is not None:
-            current = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
-            if xml_subset(wanted, current):
+            before = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+            current = ET.fromstring(before)
+            digest = stamped_digest(current)
+            if digest == definition_digest(wanted) or (digest is None and xml_subset(wanted, current)):
                 return dom
         self.changed = True
         if self.check_mode:
             return dom
-        before = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE) if dom is not None else None
+        xml, _digest = stamp_definition(wanted, dom.UUIDString() if dom is not None else None)
         flags = getattr(libvirt, "VIR_DOMAIN_DEFINE_VALIDATE", 0)
         try:
-            new = conn.defineXMLFlags(self.params["xml"], flags)
+            new = conn.defineXMLFlags(xml, flags)
         except libvirt.libvirtError as exc:
             self.fail("libvirt refused the domain definition of %s: %s"
                       % (wanted.find("name").text, error_text(exc)))

@@ -22,7 +22,7 @@ description:
     are retried on conflict, so concurrent writers lose nothing.
   - A second run with the same input changes nothing.
 author:
-  - CobaltCore for Ansible maintainers
+  - CobaltCore for Ansible maintainers (@c5c3)
 options:
   api_version:
     description:
@@ -45,30 +45,14 @@ options:
     type: str
   conditions:
     description:
-      - Conditions to set. Each needs C(type) and C(status) (V(True), V(False) or V(Unknown));
-        C(reason) defaults to the type, C(message) to an empty string.
+      - Conditions to set, each a mapping with the keys C(type) (required, for example
+        C(DatabaseReady)), C(status) (required, V(True), V(False) or V(Unknown)), C(reason) (a
+        CamelCase reason, defaults to the type), C(message) (human-readable, never secret;
+        defaults to an empty string) and C(observed_generation) (the generation it describes).
+      - Other keys, or a missing type or status, fail the task before anything is changed.
     type: list
     elements: dict
     default: []
-    suboptions:
-      type:
-        description: Condition type, for example C(DatabaseReady).
-        type: str
-        required: true
-      status:
-        description: V(True), V(False) or V(Unknown).
-        type: str
-        required: true
-        choices: ["True", "False", "Unknown"]
-      reason:
-        description: A CamelCase reason.
-        type: str
-      message:
-        description: A human-readable message; never put secrets here.
-        type: str
-      observed_generation:
-        description: The object generation the condition describes.
-        type: int
   status:
     description:
       - Further top-level status fields to merge (a value of V(null) removes the field).
@@ -134,6 +118,7 @@ try:
 except ImportError as exc:  # pragma: no cover
     KUBERNETES_IMPORT_ERROR = exc
 
+CONDITION_KEYS = ("type", "status", "reason", "message", "observed_generation")
 OPERATOR_FIELDS = ("conditions", "appliedHash", "observedGeneration", "lastRun", "progress")
 CONFLICT_RETRIES = 8
 
@@ -144,13 +129,7 @@ class CrStatus(CobaltCoreModule):
         kind=dict(type="str", required=True),
         name=dict(type="str", required=True),
         namespace=dict(type="str"),
-        conditions=dict(type="list", elements="dict", default=[], options=dict(
-            type=dict(type="str", required=True),
-            status=dict(type="str", required=True, choices=["True", "False", "Unknown"]),
-            reason=dict(type="str"),
-            message=dict(type="str"),
-            observed_generation=dict(type="int"),
-        )),
+        conditions=dict(type="list", elements="dict", default=[]),
         status=dict(type="dict", default={}),
         kubeconfig=dict(type="path"),
         field_manager=dict(type="str", default="c5c3-cobaltcore"),
@@ -162,12 +141,17 @@ class CrStatus(CobaltCoreModule):
         if reserved:
             self.fail("status fields %s are managed elsewhere; use 'conditions' for conditions"
                       % ", ".join(reserved))
+        for condition in self.params["conditions"]:
+            unknown = sorted(set(condition) - set(CONDITION_KEYS))
+            if unknown:
+                self.fail("unknown condition keys %s (allowed: %s)"
+                          % (", ".join(unknown), ", ".join(CONDITION_KEYS)))
         try:
             updates = [normalize_condition(c) for c in self.params["conditions"]]
         except ValueError as exc:
             self.fail(str(exc))
-        group, _, version = self.params["api_version"].rpartition("/")
-        if not group:
+        group, version = (self.params["api_version"].split("/", 1) + [""])[:2]
+        if not version:
             self.fail("api_version must be group/version of a custom resource, got %s"
                       % self.params["api_version"])
         self.api = kubernetes.client.CustomObjectsApi(kube_api_client(self.params["kubeconfig"]))

@@ -431,7 +431,7 @@ def sync_keyed_children(writer, parent, *, column, table, desired, key_columns, 
     ``purge`` every child not declared present goes.
     Returns (created, updated, deleted) counts; ``diff`` lists are extended with readable keys."""
     existing = {}
-    for child in getattr(parent, column):
+    for child in getattr(parent, column, None) or ():
         existing.setdefault(identity(child, key_columns), []).append(child)
     created = updated = deleted = 0
     for ident, (state, columns, readable) in desired.items():
@@ -463,10 +463,11 @@ def sync_keyed_children(writer, parent, *, column, table, desired, key_columns, 
     if purge:
         for ident, rows in existing.items():
             for row in rows:
+                # Read before deleting: a deleted row's columns cannot be read any more.
+                _diff_add(diff, "before", label, " ".join(str(getattr(row, c)) for c in key_columns))
                 writer.del_ref(parent, column, row)
                 writer.delete(row)
                 deleted += 1
-                _diff_add(diff, "before", label, " ".join(str(getattr(row, c)) for c in key_columns))
     return created, updated, deleted
 
 
@@ -528,3 +529,41 @@ def check_unique(items, key, what):
         if ident in seen:
             raise ModuleFailure("%s %s is declared twice" % (what, ident))
         seen.add(ident)
+
+
+# --- raft cluster status -------------------------------------------------------------------------
+def parse_cluster_status(text):
+    """``ovs-appctl cluster/status DB`` output as a dict (ids are the 4-hex-digit short forms)."""
+    import re
+    info = {"servers": []}
+    in_servers = False
+    for line in text.splitlines():
+        if in_servers:
+            m = re.match(r"^\s+([0-9a-f]+) \(([0-9a-f]+) at ([^)]+)\)( \(self\))?", line)
+            if m:
+                info["servers"].append({"id": m.group(1), "address": m.group(3), "self": bool(m.group(4))})
+                continue
+            in_servers = False
+        if line.startswith("Servers:"):
+            in_servers = True
+            continue
+        m = re.match(r"^([A-Za-z][A-Za-z ]*): (.*)$", line)
+        if not m:
+            continue
+        key, value = m.group(1).strip().lower().replace(" ", "_"), m.group(2).strip()
+        info[key] = value
+    for key in ("cluster_id", "server_id"):
+        if key in info:
+            info[key] = info[key].split(" ")[0]
+    if "term" in info:
+        info["term"] = int(info["term"])
+    if "election_timer" in info:
+        info["election_timer"] = int(info["election_timer"])
+    log = re.match(r"\[(\d+), (\d+)\]", info.get("log", ""))
+    if log:
+        # "Log: [first, next)" - the last entry's index is next - 1.
+        info["log"] = [int(log.group(1)), int(log.group(2))]
+        info["index"] = int(log.group(2)) - 1
+    if info.get("leader") == "self":
+        info["leader"] = info.get("server_id")
+    return info

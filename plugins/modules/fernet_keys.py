@@ -28,7 +28,7 @@ description:
     or an unwritable target make the module fail before anything is changed.
   - Key material is never returned, logged or shown in a diff; only key indices are.
 author:
-  - CobaltCore for Ansible maintainers
+  - CobaltCore for Ansible maintainers (@c5c3)
 options:
   key_type:
     description:
@@ -119,8 +119,10 @@ notes:
   - O(state=rotated) always changes the repository, like C(keystone-manage fernet_rotate).
 attributes:
   check_mode:
+    description: Reports what would change; writes no key, no directory, no Secret.
     support: full
   diff_mode:
+    description: Shows key indices and the primary index before and after, never key material.
     support: full
 """
 
@@ -410,11 +412,11 @@ class FernetKeys(CobaltCoreModule):
         state=dict(type="str", choices=["present", "rotated", "promoted", "absent"], default="present"),
         path=dict(type="path"),
         secret_name=dict(type="str"),
-        secret_namespace=dict(type="str"),
+        secret_namespace=dict(type="str", no_log=False),
         kubeconfig=dict(type="path"),
         staging_path=dict(type="path"),
         staging_secret_name=dict(type="str"),
-        max_active_keys=dict(type="int", default=3),
+        max_active_keys=dict(type="int", default=3, no_log=False),
         owner=dict(type="str"),
         group=dict(type="str"),
         mode=dict(type="str", default="0600"),

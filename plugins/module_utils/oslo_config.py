@@ -234,7 +234,12 @@ def paste_model(base, middleware=None):
         factory = item.get("filterFactory") or item.get("filter_factory")
         if not factory:
             raise OsloConfigError("middleware %s needs filterFactory" % name)
-        section = {"paste.filter_factory": factory}
+        # A PasteDeploy URI (egg:Dist#name, call:module:object) is referenced with `use`, which
+        # also reaches filter_app_factory entry points; a dotted path is a plain filter factory.
+        if factory.startswith(("egg:", "call:", "config:")):
+            section = {"use": factory}
+        else:
+            section = {"paste.filter_factory": factory}
         for key, value in (item.get("config") or {}).items():
             section[str(key)] = value
         targets = item.get("pipelines") or sorted(model["pipeline"])

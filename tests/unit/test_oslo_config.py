@@ -170,3 +170,10 @@ def test_content_hash_stable_and_sensitive():
     assert content_hash({"a": 1, "b": [1, 2]}) == content_hash({"b": [1, 2], "a": 1})
     assert content_hash({"a": 1}) != content_hash({"a": 2})
     assert len(content_hash("x")) == 8 and len(content_hash("x", 12)) == 12
+
+
+def test_paste_uri_factories_are_referenced_with_use():
+    base = {"pipeline": {"main": ["app"]}, "app": {"app": {"paste.app_factory": "svc:factory"}}}
+    text = render_paste(base, [{"name": "gzip", "filterFactory": "egg:Paste#gzip"}])
+    assert "[filter:gzip]\nuse = egg:Paste#gzip\n" in text
+    assert "pipeline = gzip app" in text

@@ -1,0 +1,136 @@
+"""A real keystone deployed by the role's host runtime for these tests, beside the lab's own one.
+
+The instance gets its own port (the lab's keystone port + 1), database, directories and canary
+passwords, with token caching off so a rotated-out key is observable. It shares the lab's keystone
+venv (created on first use). Teardown stops its gunicorn by pidfile and drops its database.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import time
+import uuid
+from pathlib import Path
+
+import pymysql
+import pytest
+import requests
+
+from tests.helpers.ansible import PlaybookResult, run_playbook
+
+PLAYBOOK = "playbooks/keystone.yml"
+ROTATE = "playbooks/keystone_rotate.yml"
+
+
+@dataclasses.dataclass
+class HostKeystone:
+    url: str
+    root: Path
+    admin_password: str
+    db_password: str
+    extravars: dict
+    first_run: PlaybookResult
+    first_run_verbose_output: str
+
+    def deploy(self, **overrides) -> PlaybookResult:
+        return run_playbook(PLAYBOOK, extravars={**self.extravars, **overrides})
+
+    def rotate(self, **overrides) -> PlaybookResult:
+        return run_playbook(ROTATE, extravars={**self.extravars, **overrides})
+
+    def token(self, user="admin", password=None, project="admin") -> str:
+        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": user, "password": password or self.admin_password, "domain": {"id": "default"}}}},
+            "scope": {"project": {"name": project, "domain": {"id": "default"}}}}}
+        resp = requests.post(f"{self.url}/auth/tokens", json=body, timeout=30)
+        resp.raise_for_status()
+        return resp.headers["X-Subject-Token"]
+
+    def validate(self, subject: str) -> int:
+        admin = self.token()
+        return requests.get(f"{self.url}/auth/tokens", timeout=30,
+                            headers={"X-Auth-Token": admin, "X-Subject-Token": subject}).status_code
+
+    def key_indices(self, kind: str) -> list[int]:
+        return sorted(int(p.name) for p in (self.root / "state" / f"{kind}-keys").iterdir())
+
+    def clouds_yaml(self, tmp_path: Path) -> Path:
+        path = tmp_path / "clouds.yaml"
+        path.write_text(
+            "clouds:\n  itest:\n    auth:\n"
+            f"      auth_url: {self.url}\n      username: admin\n      password: {self.admin_password}\n"
+            "      project_name: admin\n      user_domain_id: default\n      project_domain_id: default\n"
+            "    region_name: RegionOne\n    identity_api_version: 3\n")
+        path.chmod(0o600)
+        return path
+
+
+def _admin_sql(mariadb, sql: str) -> None:
+    info = mariadb.connection_info()
+    password = Path(info["MARIADB_ADMIN_PASSWORD_FILE"]).read_text().strip()
+    conn = pymysql.connect(host=info["MARIADB_HOST"], port=int(info["MARIADB_PORT"]),
+                           user=info["MARIADB_ADMIN_USER"], password=password)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def _stop_gunicorn(pidfile: Path) -> None:
+    if not pidfile.exists():
+        return
+    pid = int(pidfile.read_text().strip())
+    try:
+        if "gunicorn" not in Path(f"/proc/{pid}/cmdline").read_text():
+            return
+        os.kill(pid, signal.SIGTERM)
+    except (FileNotFoundError, ProcessLookupError):
+        return
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def host_keystone(lab, mariadb, memcached) -> HostKeystone:
+    settings = lab.settings
+    port = settings.ports.keystone + 1
+    root = settings.lab_dir / "keystone-itest"
+    db_name = "keystone_itest"
+    _stop_gunicorn(root / "state" / "gunicorn.pid")
+    _admin_sql(mariadb, f"DROP DATABASE IF EXISTS {db_name}")
+    # Canary secrets: unique strings that must never appear in logs, ConfigMaps or facts.
+    admin_password = f"canary-admin-{uuid.uuid4().hex}"
+    db_password = f"canary-db-{uuid.uuid4().hex}"
+    extravars = {
+        "keystone_runtime": "host",
+        "keystone_venv_dir": str(settings.lab_dir / "keystone" / "venv"),
+        "keystone_config_dir": str(root / "etc"),
+        "keystone_state_dir": str(root / "state"),
+        "keystone_log_dir": str(root / "log"),
+        "keystone_bind_port": port,
+        "keystone_database_name": db_name,
+        "keystone_database_user": "keystone_itest",
+        "keystone_database_password": db_password,
+        "keystone_admin_password": admin_password,
+        "keystone_token_caching": False,
+        # Not the lab's memcached: keystone's cache keys do not include the database, so two
+        # keystones with different databases on one memcached see each other's regions and users.
+        "keystone_cache_servers": [],
+        "keystone_middleware": [{"name": "gzip", "filterFactory": "egg:Paste#gzip",
+                                 "position": {"before": "cors"}, "config": {"compress_level": 6}}],
+        "keystone_policy_overrides": {"identity:get_region": "!"},
+        "keystone_domains": {"itestdomain": {"identity": {"driver": "sql"}}},
+    }
+    # The first deployment runs at -v: its whole output is kept for the canary test.
+    verbose = run_playbook(PLAYBOOK, extravars=extravars, verbosity=1, json_output=False)
+    assert verbose.rc == 0, verbose.stdout[-4000:] + verbose.stderr[-2000:]
+    handle = HostKeystone(f"http://127.0.0.1:{port}/v3", root, admin_password, db_password, extravars,
+                          verbose, verbose.stdout + verbose.stderr)
+    yield handle
+    if not os.environ.get("C5C3_KEYSTONE_ITEST_KEEP"):
+        _stop_gunicorn(root / "state" / "gunicorn.pid")
+        _admin_sql(mariadb, f"DROP DATABASE IF EXISTS {db_name}")

@@ -35,8 +35,8 @@ options:
     default: present
   caps:
     description:
-      - Caps per daemon type (C(mon), C(osd), C(mgr), C(mds)), for example
-        C({mon: "profile rbd", osd: "profile rbd pool=images"}).
+      - Caps per daemon type (C(mon), C(osd), C(mgr), C(mds)) as a dictionary, for example
+        C(mon) set to C(profile rbd) and C(osd) set to C(profile rbd pool=images).
       - They replace the client's caps when they differ; a type left out loses its caps.
         Without O(caps) an existing client keeps its caps and a new one is created with none.
     type: dict
@@ -55,9 +55,11 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Reports what would change without changing it.
     details: A client that would be created in check mode has no key yet, so RV(key) is not returned.
   diff_mode:
     support: full
+    description: Shows what changes (never secret material).
     details: The diff shows the entity and its caps; the key appears only as C(hidden).
 """
 

@@ -73,8 +73,10 @@ notes:
 attributes:
   check_mode:
     support: full
+    description: Reports what would change without changing it.
   diff_mode:
     support: full
+    description: Shows what changes (never secret material).
 """
 
 EXAMPLES = r"""

@@ -21,9 +21,9 @@ def crds(kube):
 
 
 def examples() -> dict:
-    docs = yaml.safe_load_all((REPO / "examples" / "ceph_remotecluster.yaml").read_text())
     out = {}
-    for d in docs:
+    for name in ("ceph_remotecluster.yaml", "ceph_remotearbiter.yaml"):
+        d = yaml.safe_load((REPO / "examples" / name).read_text())
         d["metadata"].pop("namespace", None)
         out[d["kind"]] = d
     return out

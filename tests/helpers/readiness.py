@@ -1,0 +1,51 @@
+"""Stand in for an operator's status writes, for tests only.
+
+The lab runs no mariadb-operator, RabbitMQ operators or memcached operator, so nothing would ever
+set their custom resources Ready. These helpers patch the status subresource the way the operator
+would, so the roles' wait path is exercised against the real apiserver. The name says what it is:
+never use this outside tests.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+
+def mark_ready_for_test(kube, namespace: str, resource: str, name: str, condition: str = "Ready",
+                        extra_status: dict | None = None) -> None:
+    """Set ``condition``=True on ``resource``/``name`` (e.g. ``grants.k8s.mariadb.com``)."""
+    status = {"conditions": [{"type": condition, "status": "True", "reason": "MarkedReadyForTest",
+                              "message": "set by tests/helpers/readiness.py",
+                              "lastTransitionTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}]}
+    status.update(extra_status or {})
+    kube.kubectl("-n", namespace, "patch", resource, name, "--subresource=status", "--type=merge",
+                 "-p", json.dumps({"status": status}))
+
+
+class ReadyMarker(threading.Thread):
+    """Marks each (resource, name, condition, extra_status) Ready as soon as it exists, until all
+    are marked or ``stop()`` is called. Runs beside a playbook that waits for them."""
+
+    def __init__(self, kube, namespace: str, objects: list[tuple], poll: float = 0.5):
+        super().__init__(daemon=True)
+        self.kube, self.namespace, self.poll = kube, namespace, poll
+        self.pending = list(objects)
+        self.marked: list[tuple] = []
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        while self.pending and not self._stop.is_set():
+            for obj in list(self.pending):
+                resource, name = obj[0], obj[1]
+                exists = self.kube.kubectl("-n", self.namespace, "get", resource, name, "-o", "name",
+                                           check=False).returncode == 0
+                if exists:
+                    mark_ready_for_test(self.kube, self.namespace, *obj)
+                    self.pending.remove(obj)
+                    self.marked.append(obj)
+            self._stop.wait(self.poll)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.join(timeout=30)

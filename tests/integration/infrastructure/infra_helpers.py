@@ -1,0 +1,15 @@
+"""Shared inputs of the infrastructure role tests."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[3]
+PLAYBOOK = REPO / "playbooks/infrastructure.yml"
+CRDS = [REPO / "operator/deploy/crds/memcached.c5c3.io_memcacheds.yaml"]
+
+
+def canaries() -> dict[str, str]:
+    """Unique passwords whose appearance in any output is a leak."""
+    tag = uuid.uuid4().hex[:10]
+    return {"db": f"CANARYdb{tag}", "mq": f"CANARYmq{tag}", "root": f"CANARYroot{tag}"}

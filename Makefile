@@ -59,6 +59,7 @@ lab-status:
 
 demo: lab-up
 	@$(BIN)/ansible-playbook playbooks/demo.yml
+	@$(BIN)/python operator/demo.py
 
 lint: venv collection-link
 	@$(BIN)/ansible-lint --offline --profile production

@@ -88,7 +88,7 @@ def main() -> None:
         mappings = Path(tmp) / "mappings.yaml"
         mappings.write_text(yaml.safe_dump({"kinds": [{
             "apiVersion": f"{GROUP}/v1", "kind": "Trivial", "plural": PLURAL,
-            "playbook": "bench/operator/trivial.yml", "concurrency": int(CONCURRENCY)}]}))
+            "playbook": "operator/tests/playbooks/trivial.yml", "concurrency": int(CONCURRENCY)}]}))
         op = OperatorProcess(settings.kubeconfig, mappings, ns, Path(tmp) / "work", Path(tmp) / "op.log",
                              ["--concurrency", CONCURRENCY])
         op.start()
@@ -118,8 +118,8 @@ def main() -> None:
                 "events": NOOP_EVENTS,
                 "skipped": op.metric("cobaltcore_operator_skipped_noop_events_total") - before,
                 "runs_started": op.metric("cobaltcore_operator_runs_total") - runs_before,
-                "handling_p95_s_le": op.histogram_quantile("cobaltcore_operator_event_handling_seconds", 0.95,
-                                                            outcome="noop"),
+                "handling_p95_s_le": op.histogram_quantile(
+                    "cobaltcore_operator_event_handling_seconds", 0.95, outcome="noop"),
                 "handling_mean_s": (op.metric("cobaltcore_operator_event_handling_seconds_sum", outcome="noop")
                                     / op.metric("cobaltcore_operator_event_handling_seconds_count", outcome="noop")),
             }

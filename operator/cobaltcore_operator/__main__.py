@@ -20,8 +20,8 @@ def parse(argv: list[str]) -> Settings:
     run = sub.add_parser("run", help="watch the mapped kinds and run their playbooks")
     run.add_argument("--kubeconfig", type=Path, default=env("KUBECONFIG") or None,
                      help="kubeconfig file (default: $KUBECONFIG, else in-cluster)")
-    run.add_argument("--mappings", type=Path, default=Path(env("COBALTCORE_OPERATOR_MAPPINGS")
-                                                             or REPO_ROOT / "operator" / "mappings.yaml"))
+    default_mappings = env("COBALTCORE_OPERATOR_MAPPINGS") or REPO_ROOT / "operator" / "mappings.yaml"
+    run.add_argument("--mappings", type=Path, default=Path(default_mappings))
     run.add_argument("--project-dir", type=Path, default=Path(env("COBALTCORE_OPERATOR_PROJECT_DIR") or REPO_ROOT))
     run.add_argument("--inventory", type=Path, default=env("COBALTCORE_OPERATOR_INVENTORY") or None)
     run.add_argument("--namespace", "-n", action="append", default=[],

@@ -63,7 +63,7 @@ class Reconciler:
             max_workers=settings.runs.concurrency, thread_name_prefix="ansible-run")
         self.applied: dict[Hashable, str] = {}        # key -> hash the last clean run applied
         self.bodies: dict[Hashable, dict[str, Any]] = {}
-        self.last_success: dict[Hashable, float] = {}
+        self.last_run_at: dict[Hashable, float] = {}
         self.secret_versions: dict[tuple[str, str], str | None] = {}
         self.secret_dependents: dict[tuple[str, str], set[Hashable]] = {}
         self._cancel = threading.Event()
@@ -88,12 +88,13 @@ class Reconciler:
         meta = body["metadata"]
         if event_type == "DELETED":
             self.scheduler.forget(key)
-            for store in (self.applied, self.bodies, self.last_success):
+            for store in (self.applied, self.bodies, self.last_run_at):
                 store.pop(key, None)
             for dependents in self.secret_dependents.values():
                 dependents.discard(key)
             return False
         self.bodies[key] = body
+        self.last_run_at.setdefault(key, time.monotonic())  # drift is measured from first sight
         ref = ObjectRef(mapping, meta.get("namespace"), meta["name"])
         has_finalizer = self.settings.finalizer in (meta.get("finalizers") or [])
         if meta.get("deletionTimestamp"):
@@ -110,7 +111,8 @@ class Reconciler:
             return self.scheduler.submit(work)
         return False
 
-    async def _secret_versions(self, mapping: KindMapping, body: dict[str, Any], key: Hashable) -> dict[str, str | None]:
+    async def _secret_versions(self, mapping: KindMapping, body: dict[str, Any],
+                               key: Hashable) -> dict[str, str | None]:
         namespace = body["metadata"].get("namespace")
         versions = {}
         for name in secret_names(mapping, body):
@@ -145,7 +147,8 @@ class Reconciler:
             now = time.monotonic()
             for key, body in list(self.bodies.items()):
                 if key[0] == mapping.id and not self.scheduler.busy(key) \
-                        and now - self.last_success.get(key, now) >= interval:
+                        and now - self.last_run_at.get(key, now) >= interval:
+                    self.last_run_at[key] = now  # one drift run per interval, even if it fails
                     await self._evaluate(mapping, "MODIFIED", body, force=True)
 
     # -- running ---------------------------------------------------------------------------
@@ -205,7 +208,7 @@ class Reconciler:
                  {"type": "Progressing", "status": "False", "reason": "Idle", "message": message},
                  {"type": "Failed", "status": "False", "reason": "Reconciled", "message": ""}])
             self.applied[work.key] = work.target
-            self.last_success[work.key] = time.monotonic()
+            self.last_run_at[work.key] = time.monotonic()
             await asyncio.to_thread(self.kube.post_event, work.body, "Normal", "RunSucceeded", message)
             log.info("%s: %s", ref, message)
             return True
@@ -269,4 +272,3 @@ class Reconciler:
         self._cancel.set()
         await self.scheduler.shutdown()
         self.executor.shutdown(wait=True, cancel_futures=True)
-

@@ -91,6 +91,10 @@ def execute(settings: Settings, mapping: KindMapping, action: str, extravars: di
         elif kind in ("runner_on_failed", "runner_on_unreachable") and not data.get("ignore_errors"):
             failure["task"] = redact(str(data.get("task") or ""))
             failure["message"] = redact(_failure_message(data.get("res")))
+        elif kind == "verbose" and "ERROR" in (event.get("stdout") or "") and "error" not in failure:
+            # Failures outside any task (syntax errors, a missing playbook) only reach stdout.
+            line = next(ln for ln in event["stdout"].splitlines() if "ERROR" in ln)
+            failure["error"] = redact(line.strip()[:400])
         elif kind == "playbook_on_stats":
             changed = sum((data.get("changed") or {}).values())
         return False  # harvested here; never written to job_events on disk
@@ -122,10 +126,12 @@ def execute(settings: Settings, mapping: KindMapping, action: str, extravars: di
                 result.message += f" (last failed task: {failure['task']})"
         elif runner.status == "canceled":
             result.message = "run canceled"
-        elif failure:
+        elif failure.get("task"):
             result.message = f"task '{failure['task']}' failed: {failure.get('message') or 'no message'}"
         else:
             result.message = f"ansible-playbook exited with rc={runner.rc}"
+            if failure.get("error"):
+                result.message += f": {failure['error']}"
     _purge(settings, private_dir / "artifacts", ident)
     return result
 
@@ -153,4 +159,3 @@ def _purge(settings: Settings, artifacts: Path, ident: str) -> None:
 
 def safe_path_part(text: str | None) -> str:
     return "".join(c if c.isalnum() or c in "-._" else "_" for c in (text or "_cluster"))
-

@@ -29,6 +29,40 @@ def wait_for(predicate, timeout=120.0, interval=0.1, what="condition"):
         time.sleep(interval)
 
 
+def install_rbac(kubectl, *extra: Path, account: str = "cobaltcore-operator",
+                 namespace: str = "cobaltcore-system",
+                 probe: tuple[str, ...] = ()) -> str:
+    """Apply the shipped Namespace, ServiceAccount and RBAC (server-side) plus ``extra`` manifests
+    (a kind's CRD and aggregated ClusterRole); wait until ``probe`` (``kubectl auth can-i`` args)
+    is allowed for the account. Returns the account's user name."""
+    deploy = OPERATOR_DIR / "deploy"
+    for path in (deploy / "namespace.yaml", deploy / "serviceaccount.yaml", deploy / "rbac.yaml", *extra):
+        kubectl("apply", "--server-side", "--field-manager=cobaltcore-operator-kit", "-f", str(path))
+    who = f"system:serviceaccount:{namespace}:{account}"
+    if probe:
+        wait_for(lambda: kubectl("auth", "can-i", *probe, "--as", who, check=False).stdout.strip() == "yes",
+                 what="the aggregated ClusterRole")
+    return who
+
+
+def service_account_kubeconfig(kubectl, server: str, ca_file: Path, path: Path,
+                               account: str = "cobaltcore-operator",
+                               namespace: str = "cobaltcore-system") -> Path:
+    """Write a kubeconfig holding a TokenRequest token of ``account`` (``kubectl`` is a callable
+    running kubectl with admin rights and returning a CompletedProcess)."""
+    import yaml
+
+    token = kubectl("create", "token", account, "-n", namespace, "--duration=2h").stdout.strip()
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "operator",
+        "clusters": [{"name": "lab", "cluster": {"server": server, "certificate-authority": str(ca_file)}}],
+        "users": [{"name": account, "user": {"token": token}}],
+        "contexts": [{"name": "operator", "context": {"cluster": "lab", "user": account}}],
+    }))
+    path.chmod(0o600)
+    return path
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -29,7 +29,8 @@ def _top_conftest():
 
 
 _top = _top_conftest()
-from cobaltcore_operator.testing import OperatorProcess, wait_for  # noqa: E402
+from cobaltcore_operator.testing import (  # noqa: E402
+    OperatorProcess, install_rbac, service_account_kubeconfig)
 lab, kube, namespace = _top.lab, _top.kube, _top.namespace
 pytest_collection_modifyitems = _top.pytest_collection_modifyitems
 
@@ -43,31 +44,17 @@ GROUP, VERSION, KIND, PLURAL = "operator-test.c5c3.io", "v1", "Trivial", "trivia
 def operator_rbac(kube):
     """Namespace, ServiceAccount and RBAC exactly as shipped, plus the test kind and its
     aggregated ClusterRole."""
-    for name in ("namespace.yaml", "serviceaccount.yaml", "rbac.yaml"):
-        kube.kubectl("apply", "--server-side", "--field-manager=operator-tests", "-f", str(DEPLOY / name))
-    kube.kubectl("apply", "--server-side", "--field-manager=operator-tests", "-f", str(FIXTURES / "crd.yaml"))
+    who = install_rbac(kube.kubectl, FIXTURES / "crd.yaml", account=SA, namespace=SA_NAMESPACE,
+                       probe=("patch", f"{PLURAL}.{GROUP}", "--subresource=status", "-A"))
     kube.kubectl("wait", "--for=condition=Established", "--timeout=60s", f"crd/{PLURAL}.{GROUP}")
-    who = f"system:serviceaccount:{SA_NAMESPACE}:{SA}"
-    wait_for(lambda: kube.kubectl("auth", "can-i", "patch", f"{PLURAL}.{GROUP}", "--subresource=status",
-                                  "--as", who, "-A", check=False).stdout.strip() == "yes",
-             what="the aggregated ClusterRole")
     return who
 
 
 @pytest.fixture(scope="session")
 def operator_kubeconfig(kube, operator_rbac, tmp_path_factory) -> Path:
     """A kubeconfig holding a TokenRequest token of the operator's ServiceAccount (not admin)."""
-    token = kube.kubectl("create", "token", SA, "-n", SA_NAMESPACE, "--duration=2h").stdout.strip()
-    path = tmp_path_factory.mktemp("operator-sa") / "kubeconfig"
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "operator",
-        "clusters": [{"name": "lab", "cluster": {"server": kube.server,
-                                                 "certificate-authority": str(kube.ca_file)}}],
-        "users": [{"name": SA, "user": {"token": token}}],
-        "contexts": [{"name": "operator", "context": {"cluster": "lab", "user": SA}}],
-    }))
-    path.chmod(0o600)
-    return path
+    return service_account_kubeconfig(kube.kubectl, kube.server, kube.ca_file,
+                                      tmp_path_factory.mktemp("operator-sa") / "kubeconfig", SA, SA_NAMESPACE)
 
 
 @pytest.fixture
@@ -78,7 +65,8 @@ def operator_factory(operator_kubeconfig, namespace, tmp_path):
     marker_dir.mkdir()
 
     def make(*, finalizer: bool = False, secrets: list[str] | None = None,
-             extra_args: list[str] | None = None, concurrency: int = 2) -> OperatorProcess:
+             extra_args: list[str] | None = None, concurrency: int = 2,
+             drift_seconds: float = 0, timeout_seconds: float | None = None) -> OperatorProcess:
         entry = {"apiVersion": f"{GROUP}/{VERSION}", "kind": KIND, "plural": PLURAL,
                  "playbook": "operator/tests/playbooks/apply.yml", "concurrency": concurrency,
                  "vars": {"marker_dir": str(marker_dir)}}
@@ -86,6 +74,10 @@ def operator_factory(operator_kubeconfig, namespace, tmp_path):
             entry["finalizer"] = {"playbook": "operator/tests/playbooks/finalize.yml"}
         if secrets:
             entry["secrets"] = secrets
+        if drift_seconds:
+            entry["driftCheckSeconds"] = drift_seconds
+        if timeout_seconds:
+            entry["timeoutSeconds"] = timeout_seconds
         mappings = tmp_path / "mappings.yaml"
         mappings.write_text(yaml.safe_dump({"kinds": [entry]}))
         op = OperatorProcess(operator_kubeconfig, mappings, namespace, tmp_path / "work",

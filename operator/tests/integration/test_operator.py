@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import secrets as pysecrets
 
-from conftest import DEPLOY, KIND, wait_for
+from cobaltcore_operator.testing import wait_for
+from conftest import DEPLOY, KIND
 
 
 def skipped(op) -> float:
@@ -41,6 +42,9 @@ def test_runs_once_then_only_on_spec_change(operator_factory, trivials):
     assert trivials.condition(obj, "TrivialReady")["status"] == "True"
     assert trivials.condition(obj, "Progressing")["status"] == "False"
     assert trivials.condition(obj, "Failed")["status"] == "False"
+    reasons = [e["reason"] for e in json.loads(trivials.kube.kubectl(
+        "-n", trivials.namespace, "get", "events", "-o", "json").stdout)["items"]]
+    assert "RunStarted" in reasons and "RunSucceeded" in reasons
 
     # Labels, annotations and status are not desired state.
     before = skipped(op)
@@ -130,6 +134,12 @@ def test_secret_canary_never_leaks(operator_factory, trivials, kube, namespace, 
                  "-p", json.dumps({"stringData": {"password": canary + "-2"}}))
     trivials.patch("leaky", {"spec": {"fail": False}})
     wait_for(lambda: trivials.ready_at("leaky"), what="Ready after the fix")
+    # The named Secret alone changing is a new desired state too.
+    runs = len(trivials.runs("leaky"))
+    kube.kubectl("-n", namespace, "patch", "secret", "leaky-secret", "--type=merge",
+                 "-p", json.dumps({"stringData": {"password": canary + "-3"}}))
+    wait_for(lambda: len(trivials.runs("leaky")) > runs and trivials.ready_at("leaky"),
+             what="a run for the new Secret version")
     op.stop()
 
     events = kube.kubectl("-n", namespace, "get", "events", "-o", "json").stdout
@@ -142,3 +152,17 @@ def test_secret_canary_never_leaks(operator_factory, trivials, kube, namespace, 
     for where, text in places.items():
         assert canary not in text, f"secret leaked into {where}"
     assert KIND in places["status"]
+
+
+def test_stuck_run_times_out_and_drift_check_reruns(operator_factory, trivials):
+    op = operator_factory(timeout_seconds=12, drift_seconds=1).start()
+    trivials.create("stuck", {"sleep": 600})
+    obj = wait_for(lambda: (lambda o: o if trivials.condition(o, "Failed").get("reason") == "Timeout"
+                            else None)(trivials.get("stuck")), what="the run to time out")
+    assert "timed out after 12s" in trivials.condition(obj, "Failed")["message"]
+
+    trivials.patch("stuck", {"spec": {"sleep": 0}})
+    wait_for(lambda: trivials.ready_at("stuck"), what="Ready once the spec is fixed")
+    runs = len(trivials.runs("stuck"))
+    wait_for(lambda: len(trivials.runs("stuck")) > runs, what="a drift-check run without any change")
+    assert op.metric("cobaltcore_operator_runs_total", result="failed") >= 1

@@ -21,7 +21,7 @@ description:
     unchanged when every element, attribute and value of O(xml) is already in its definition.
     Otherwise the domain is redefined (keeping its UUID), which takes effect at the next start.
 author:
-  - CobaltCore for Ansible maintainers
+  - CobaltCore for Ansible maintainers (@c5c3)
 extends_documentation_fragment:
   - c5c3.cobaltcore.libvirt
 options:
@@ -57,8 +57,10 @@ options:
     default: 60
 attributes:
   check_mode:
+    description: Reports whether the domain would be defined, started, stopped or removed; changes nothing.
     support: full
   diff_mode:
+    description: Shows the domain's name and state before and after.
     support: full
 """
 

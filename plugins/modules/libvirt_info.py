@@ -17,7 +17,7 @@ description:
     C(instances), C(numInstances)), plus the host name and hypervisor version.
   - O(minimum_libvirt_version) turns the version check of onboarding into a clear failure.
 author:
-  - CobaltCore for Ansible maintainers
+  - CobaltCore for Ansible maintainers (@c5c3)
 extends_documentation_fragment:
   - c5c3.cobaltcore.libvirt
 options:
@@ -27,8 +27,10 @@ options:
     type: str
 attributes:
   check_mode:
+    description: Read-only module; runs the same in check mode.
     support: full
   diff_mode:
+    description: Nothing changes, so there is no diff.
     support: none
 """
 

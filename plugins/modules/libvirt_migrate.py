@@ -23,7 +23,7 @@ description:
   - When the migration exceeds O(timeout) it is aborted and the task fails; the guest keeps
     running on the source.
 author:
-  - CobaltCore for Ansible maintainers
+  - CobaltCore for Ansible maintainers (@c5c3)
 extends_documentation_fragment:
   - c5c3.cobaltcore.libvirt
 options:
@@ -75,8 +75,10 @@ options:
     type: path
 attributes:
   check_mode:
+    description: Checks both daemons and the domain, reports that a migration would happen, does not migrate.
     support: full
   diff_mode:
+    description: Shows the host the domain is on before and after.
     support: full
 """
 

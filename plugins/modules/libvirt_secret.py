@@ -19,7 +19,7 @@ description:
     compared when it is not private; for a private secret the value is written when the secret is
     created or when O(update_private_value) is set.
 author:
-  - CobaltCore for Ansible maintainers
+  - CobaltCore for Ansible maintainers (@c5c3)
 extends_documentation_fragment:
   - c5c3.cobaltcore.libvirt
 options:
@@ -73,8 +73,10 @@ options:
     default: present
 attributes:
   check_mode:
+    description: Reports whether the secret would be defined, get a new value or be removed; changes nothing.
     support: full
   diff_mode:
+    description: Shows the secret's identity before and after and whether the value changes, never the value.
     support: full
 """
 
@@ -233,8 +235,8 @@ class LibvirtSecret(CobaltCoreModule):
                 if wanted[key] is None:
                     wanted[key] = before[key]
             wanted["uuid"] = before["uuid"]
-        definition_changed = created or any(before[k] != wanted[k] for k in
-                                             ("usage_name", "private", "description"))
+        compared = ("usage_name", "private", "description")
+        definition_changed = created or any(before[k] != wanted[k] for k in compared)
         if definition_changed and not self.check_mode:
             xml = secret_xml(wanted["uuid"], p["usage_type"], wanted["usage_name"], wanted["description"],
                              p["private"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 import yaml
-from conftest import GROUP, KIND, PLURAL, VERSION
+from operator_test_kit import GROUP, KIND, PLURAL, VERSION
 
 from tests.helpers.ansible import run_playbook
 

@@ -9,7 +9,7 @@ import secrets as pysecrets
 import yaml
 
 from cobaltcore_operator.testing import wait_for
-from conftest import DEPLOY, KIND
+from operator_test_kit import DEPLOY, KIND
 
 
 def skipped(op) -> float:

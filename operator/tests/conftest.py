@@ -36,6 +36,7 @@ from cobaltcore_operator.testing import (  # noqa: E402
 lab, kube, namespace = _top.lab, _top.kube, _top.namespace
 pytest_collection_modifyitems = _top.pytest_collection_modifyitems
 
+
 @pytest.fixture(scope="session")
 def operator_rbac(kube):
     """Namespace, ServiceAccount and RBAC exactly as shipped, plus the test kind and its

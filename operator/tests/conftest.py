@@ -30,7 +30,7 @@ def _top_conftest():
 
 _top = _top_conftest()
 from operator_test_kit import (  # noqa: E402
-    DEPLOY, FIXTURES, GROUP, KIND, PLURAL, SA, SA_NAMESPACE, VERSION, Trivials)
+    FIXTURES, GROUP, KIND, PLURAL, SA, SA_NAMESPACE, VERSION, Trivials)
 from cobaltcore_operator.testing import (  # noqa: E402
     OperatorProcess, install_rbac, service_account_kubeconfig)
 lab, kube, namespace = _top.lab, _top.kube, _top.namespace

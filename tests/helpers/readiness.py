@@ -32,10 +32,17 @@ class ReadyMarker(threading.Thread):
         self.kube, self.namespace, self.poll = kube, namespace, poll
         self.pending = list(objects)
         self.marked: list[tuple] = []
-        self._stop = threading.Event()
+        self.error: Exception | None = None
+        self._halt = threading.Event()
 
     def run(self) -> None:
-        while self.pending and not self._stop.is_set():
+        try:
+            self._mark_until_done()
+        except Exception as exc:  # noqa: BLE001 - handed to the test by stop()
+            self.error = exc
+
+    def _mark_until_done(self) -> None:
+        while self.pending and not self._halt.is_set():
             for obj in list(self.pending):
                 resource, name = obj[0], obj[1]
                 exists = self.kube.kubectl("-n", self.namespace, "get", resource, name, "-o", "name",
@@ -44,8 +51,10 @@ class ReadyMarker(threading.Thread):
                     mark_ready_for_test(self.kube, self.namespace, *obj)
                     self.pending.remove(obj)
                     self.marked.append(obj)
-            self._stop.wait(self.poll)
+            self._halt.wait(self.poll)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(timeout=30)
+        if self.error is not None:
+            raise self.error

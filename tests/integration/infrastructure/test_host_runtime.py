@@ -9,7 +9,7 @@ import pymysql
 import pytest
 
 from tests.helpers.ansible import run_playbook
-from tests.integration.infrastructure.infra_helpers import PLAYBOOK, canaries
+from tests.integration.infrastructure.infra_helpers import PLAYBOOK, canaries, role_task_results
 
 
 @pytest.fixture(scope="module")
@@ -124,5 +124,5 @@ def test_unreachable_memcached_fails_with_the_server_named(converged, memcached)
     dead = f"127.0.0.1:{memcached.settings.ports.memcached + 1}"  # nothing listens one port above
     result = run_playbook(PLAYBOOK, extravars=dict(extravars, memcached_servers=[dead], memcached_host_timeout=2))
     assert result.rc != 0
-    failed = result.task_results("Connect to each memcached server")
+    failed = role_task_results(result, "Connect to each memcached server")
     assert failed and failed[0]["results"][0]["failed"] and failed[0]["results"][0]["item"] == dead

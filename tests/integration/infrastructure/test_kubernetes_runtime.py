@@ -15,7 +15,7 @@ import pytest
 from tests.helpers.ansible import run_playbook
 from tests.helpers.readiness import ReadyMarker
 
-from tests.integration.infrastructure.infra_helpers import PLAYBOOK, canaries
+from tests.integration.infrastructure.infra_helpers import PLAYBOOK, canaries, role_task_results
 
 NO_WAIT = {"mariadb_wait": False, "rabbitmq_wait": False, "memcached_wait": False}
 
@@ -147,7 +147,7 @@ def _all_objects():
         ("grants.k8s.mariadb.com", "mariadb-keystone-keystone", ready, None),
         ("rabbitmqclusters.rabbitmq.com", "rabbitmq", "ClusterAvailable", None),
         ("vhosts.rabbitmq.com", "rabbitmq-nova", ready, None),
-        ("users.rabbitmq.com", "rabbitmq-nova", ready, None),
+        ("users.rabbitmq.com", "rabbitmq-nova", ready, {"username": "nova"}),  # status.username is required
         ("permissions.rabbitmq.com", "rabbitmq-nova-nova", ready, None),
         ("memcacheds.memcached.c5c3.io", "memcached", ready,
          {"readyReplicas": 3, "serverList": ["memcached-0.memcached.ns:11211", "memcached-1.memcached.ns:11211"]}),
@@ -159,14 +159,14 @@ def test_wait_finishes_when_the_operator_reports_ready(kube, infra_crds, namespa
     marker = ReadyMarker(kube, namespace, _all_objects())
     marker.start()
     try:
-        extravars = kube_vars(namespace, canaries(), mariadb_wait_timeout=300, rabbitmq_wait_timeout=300,
-                              memcached_wait_timeout=300)
+        extravars = kube_vars(namespace, canaries(), mariadb_wait_timeout=120, rabbitmq_wait_timeout=120,
+                              memcached_wait_timeout=120)
         result = run_playbook(PLAYBOOK, extravars=extravars)
     finally:
         marker.stop()
     assert result.rc == 0, result.stdout[-3000:]
     assert marker.pending == []
-    published = result.task_results("Publish the server list the operator reports")
+    published = role_task_results(result, "Publish the server list the operator reports")
     assert published[0]["ansible_facts"]["memcached_server_list"] == \
         ["memcached-0.memcached.ns:11211", "memcached-1.memcached.ns:11211"]
 

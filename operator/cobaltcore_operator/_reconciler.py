@@ -34,18 +34,34 @@ def desired_hash(mapping: KindMapping, body: dict[str, Any], secret_versions: di
                                      default=str).encode()).hexdigest()
 
 
+def untrusted(value: Any) -> Any:
+    """Mark every string as data Ansible must never template.
+
+    Whoever may create a custom resource would otherwise run Jinja (lookups, pipes) inside the
+    operator with its service account: ansible-core templates extra vars it receives. This is
+    the JSON form of ``!unsafe`` that ansible-core decodes on the command line."""
+    if isinstance(value, str):
+        return {"__ansible_unsafe": value}
+    if isinstance(value, dict):
+        return {k: untrusted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [untrusted(v) for v in value]
+    return value
+
+
 def playbook_vars(settings: Settings, mapping: KindMapping, work: Work) -> dict[str, Any]:
     """Extra vars of a run. The spec is passed raw (camelCase, as in the CR) so that map keys
-    users chose (labels, config sections) survive; Secrets are passed by name only."""
+    users chose (labels, config sections) survive; Secrets are passed by name only. Everything
+    taken from the object is marked untrusted; the mapping's own vars are the operator's."""
     body = work.body
     meta = body["metadata"]
     extra = dict(mapping.vars if work.action == "apply" else {**mapping.vars, **mapping.finalizer_vars})
-    extra["cobaltcore_cr"] = {
+    extra["cobaltcore_cr"] = untrusted({
         "api_version": body["apiVersion"], "kind": body["kind"], "name": meta["name"],
         "namespace": meta.get("namespace"), "uid": meta["uid"], "generation": meta.get("generation"),
         "spec": body.get("spec") or {}, "secrets": secret_names(mapping, body), "action": work.action,
         "plural": mapping.plural,
-    }
+    })
     extra["cobaltcore_kubeconfig"] = str(settings.kubeconfig) if settings.kubeconfig else None
     return extra
 

@@ -495,8 +495,10 @@ def valid_mac(text):
 
 def valid_ip(text, network=False):
     import ipaddress
+    if "/" in text and not network:
+        return False
     try:
-        if network or "/" in text:
+        if network:
             ipaddress.ip_interface(text)
         else:
             ipaddress.ip_address(text)

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.helpers.ansible import run_playbook
+from tests.helpers.ansible import REPO, run_playbook
 
 PLAYBOOK = "playbooks/keystone.yml"
 
@@ -145,3 +145,20 @@ def test_rotation_stages_then_promotes(kube, namespace, kube_vars):
     # A later deploy has nothing staged to promote and changes nothing.
     again = run_playbook(PLAYBOOK, extravars=kube_vars)
     assert again.changed == 0, changed_tasks(again)
+
+
+def test_conditions_published_into_the_keystone_cr(kube, namespace, kube_vars):
+    example = (REPO / "examples" / "keystone.yaml").read_text()
+    kube.kubectl("-n", namespace, "apply", "-f", "-", input=example)
+    result = run_playbook(PLAYBOOK, extravars={**kube_vars, "keystone_publish_status": True})
+    assert result.rc == 0, result.stdout[-3000:]
+    status = get(kube, namespace, "keystones.keystone.openstack.c5c3.io", "keystone")["status"]
+    conditions = {c["type"]: c for c in status["conditions"]}
+    assert conditions["ConfigReady"]["status"] == "True"
+    assert conditions["ConfigReady"]["reason"] == "Rendered"
+    assert conditions["FernetKeysReady"]["status"] == "True"
+    # No kubelet, no waiting: the workload conditions stay Unknown rather than claiming success.
+    assert conditions["DeploymentReady"]["status"] == "Unknown"
+    assert status["endpoint"] == f"http://keystone.{namespace}.svc:5000/v3"
+    for secret in (kube_vars["keystone_admin_password"], kube_vars["keystone_database_password"]):
+        assert secret not in json.dumps(status)

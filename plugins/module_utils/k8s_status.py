@@ -81,19 +81,3 @@ def find_condition(conditions, ctype):
         if isinstance(cond, dict) and cond.get("type") == ctype:
             return cond
     return None
-
-
-def kube_api_client(kubeconfig=None):
-    """An ApiClient from ``kubeconfig``, else in-cluster when running in a pod, else the default
-    kubeconfig (KUBECONFIG or ~/.kube/config)."""
-    import os
-
-    import kubernetes  # pylint: disable=import-error
-
-    if kubeconfig:
-        return kubernetes.config.new_client_from_config(config_file=kubeconfig)
-    if os.environ.get("KUBERNETES_SERVICE_HOST"):
-        configuration = kubernetes.client.Configuration()
-        kubernetes.config.load_incluster_config(client_configuration=configuration)
-        return kubernetes.client.ApiClient(configuration)
-    return kubernetes.config.new_client_from_config()

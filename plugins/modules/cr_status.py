@@ -109,7 +109,8 @@ status:
 
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.base import CobaltCoreModule
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.k8s_status import (
-    kube_api_client, merge_conditions, normalize_condition, now_rfc3339)
+    merge_conditions, normalize_condition, now_rfc3339)
+from ansible_collections.c5c3.cobaltcore.plugins.module_utils.kube import kube_api_client
 
 try:
     import kubernetes  # noqa: F401 pylint: disable=unused-import

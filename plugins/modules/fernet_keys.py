@@ -190,6 +190,7 @@ import stat
 import tempfile
 
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.base import CobaltCoreModule
+from ansible_collections.c5c3.cobaltcore.plugins.module_utils.kube import kube_api_client
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.fernet import (
     KeyRepositoryError, check_max_active_keys, check_promotion, initial_repository,
     parse_repository, rotate, summary, write_plan)
@@ -498,15 +499,7 @@ class FernetKeys(CobaltCoreModule):
             if KUBERNETES_IMPORT_ERROR is not None:
                 self.fail("the kubernetes Python client is required for the Secret back-end: %s"
                           % KUBERNETES_IMPORT_ERROR)
-            kubeconfig = self.params["kubeconfig"]
-            if kubeconfig:
-                client = kubernetes.config.new_client_from_config(config_file=kubeconfig)
-            elif os.environ.get("KUBERNETES_SERVICE_HOST"):
-                kubernetes.config.load_incluster_config()
-                client = kubernetes.client.ApiClient()
-            else:
-                client = kubernetes.config.new_client_from_config()
-            self._api = kubernetes.client.CoreV1Api(client)
+            self._api = kubernetes.client.CoreV1Api(kube_api_client(self.params["kubeconfig"]))
         return self._api
 
     def _load(self, repository, where):

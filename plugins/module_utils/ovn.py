@@ -64,7 +64,7 @@ def probe_remote(remote, timeout):
 
     A stream open in python-ovs blocks without a deadline; probing first turns an unreachable
     database into a prompt, clear failure."""
-    kind, _, rest = remote.partition(":")
+    kind, rest = remote.partition(":")[::2]
     try:
         if kind == "unix":
             if not os.path.exists(rest):
@@ -77,7 +77,7 @@ def probe_remote(remote, timeout):
                 sock.close()
             return None
         if kind in ("tcp", "ssl"):
-            host, _, port = rest.rpartition(":")
+            host, port = rest.rpartition(":")[::2]
             host = host.strip("[]")
             sock = socket.create_connection((host, int(port)), timeout=timeout)
             sock.close()

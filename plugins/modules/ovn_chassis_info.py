@@ -14,7 +14,8 @@ description:
   - Lists the C(Chassis) rows of the Southbound database with their tunnel encapsulations and the
     logical ports bound to them (C(Port_Binding) rows whose C(chassis) is that chassis).
 version_added: 0.1.0
-author: CobaltCore for Ansible maintainers
+author:
+  - CobaltCore for Ansible contributors (@c5c3)
 extends_documentation_fragment:
   - c5c3.cobaltcore.ovn
 options:

@@ -16,7 +16,8 @@ description:
   - Members whose socket does not answer are reported as unreachable instead of failing, so the
     module can watch a failover; it fails only if no member answers.
 version_added: 0.1.0
-author: CobaltCore for Ansible maintainers
+author:
+  - CobaltCore for Ansible contributors (@c5c3)
 options:
   ctl_sockets:
     description:

@@ -17,7 +17,8 @@ description:
     C(route_table); NAT rules by router, C(type), C(external_ip) and C(logical_ip).
   - Everything is validated (MAC, networks, addresses, routers that must exist) before a write.
 version_added: 0.1.0
-author: CobaltCore for Ansible maintainers
+author:
+  - CobaltCore for Ansible contributors (@c5c3)
 extends_documentation_fragment:
   - c5c3.cobaltcore.ovn
 options:

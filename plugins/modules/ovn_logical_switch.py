@@ -18,7 +18,8 @@ description:
   - Parameters are validated (MAC and IP syntax, duplicates, the switch of every port) before
     anything is written; a failure writes nothing.
 version_added: 0.1.0
-author: CobaltCore for Ansible maintainers
+author:
+  - CobaltCore for Ansible contributors (@c5c3)
 extends_documentation_fragment:
   - c5c3.cobaltcore.ovn
 options:

@@ -16,7 +16,8 @@ description:
   - ACLs are identified by C(direction), C(priority) and C(match); other columns are updated in place.
   - All port groups of one call are written in B(one) transaction; member ports must exist.
 version_added: 0.1.0
-author: CobaltCore for Ansible maintainers
+author:
+  - CobaltCore for Ansible contributors (@c5c3)
 extends_documentation_fragment:
   - c5c3.cobaltcore.ovn
 options:
@@ -229,9 +230,9 @@ def plan(tables, writer, groups, diff):
             desired = {}
             for acl in g["acls"]:
                 acl_cols = acl_columns(acl)
-                desired[identity(acl_cols, ACL_KEY)] = (
-                    "present", acl_cols, "%s %s %d %s -> %s" % (g["name"], acl["direction"], acl["priority"],
-                                                                 acl["match"], acl["action"]))
+                readable = "%s %s %d %s -> %s" % (g["name"], acl["direction"], acl["priority"], acl["match"],
+                                                  acl["action"])
+                desired[identity(acl_cols, ACL_KEY)] = ("present", acl_cols, readable)
             counts = sync_keyed_children(writer, row, column="acls", table="ACL", desired=desired,
                                          key_columns=ACL_KEY, purge=True, diff=diff, label="acls")
             acl_totals = [a + b for a, b in zip(acl_totals, counts)]

@@ -118,6 +118,10 @@ class LibvirtHypervisors(Component):
         for tool in ("unshare", "libvirtd", "virtlogd", "virsh", "qemu-system-x86_64", "as", "ld"):
             if not shutil.which(tool):
                 raise process.LabError(f"libvirt: {tool} not found; run `make deps` (lab/install-deps.sh)")
+        longest = self.socket(HYPERVISORS[0]).parent / "libvirt-admin-sock"
+        if len(str(longest)) > 107:  # sun_path is 108 bytes; libvirtd dies without saying why
+            raise process.LabError(f"libvirt: socket path {longest} is too long for a unix socket; "
+                                   "use a shorter lab directory (C5C3_LAB_DIR)")
         self._ensure_qemu_account()
         self._build_smoke_kernel()
         self.hosts_file.write_text(

@@ -28,6 +28,7 @@ VSWITCH_SCHEMA = Path("/usr/share/openvswitch/vswitch.ovsschema")
 MEMBERS = (1, 2, 3)
 CHASSIS_NAME = "lab-chassis-1"
 ELECTION_TIMER_MS = 4000
+COMPACT_BYTES = 64 << 20
 
 
 @dataclasses.dataclass
@@ -214,7 +215,18 @@ class OVN(Component):
         self._start_chassis(procs, missing)
         process.wait_until(self.ready, timeout=self.ready_timeout, what=self.name, alive=self.running,
                            logfile=self.logfile_of("ovn-controller"))
+        self._compact()
         return True
+
+    def _compact(self) -> None:
+        """Bulk tests write 10,000-row transactions; compacting big raft logs keeps the next
+        start (which replays the log) fast."""
+        for db in ("nb", "sb"):
+            for n in MEMBERS:
+                path = self.data_dir / f"{db}{n}.db"
+                if path.exists() and path.stat().st_size > COMPACT_BYTES:
+                    process.run(["ovs-appctl", "-t", str(self.ctl(db, n)), "--timeout=60", "ovsdb-server/compact"],
+                                check=False, timeout=90)
 
     def _raise_election_timer(self, db: str) -> None:
         """The default 1 s election timer makes the cluster change leaders while a 10,000-row

@@ -8,7 +8,8 @@ directories are bind-mounted over the fixed paths, it has its own hostname (``la
 stream goes to the destination's hostname). Nothing is written to the host's /etc/libvirt.
 
 Clients reach each instance on a unix socket in the lab directory and on a loopback TCP port with
-``auth_tcp = "none"`` -- relaxed because it is the lab; the hypervisor role configures TLS/SASL for
+``auth_tcp = "none"`` -- relaxed because it is the lab. libvirtd.conf and qemu.conf are written by
+the hypervisor role (action configure, lab mode), the same templates that configure TLS/SASL on
 real hosts. QEMU runs as root without a security driver (no libvirt-qemu account semantics here),
 KVM when /dev/kvm works, otherwise TCG.
 
@@ -18,13 +19,16 @@ boots guests, and small enough to live-migrate in a second.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import sys
 import uuid
 from pathlib import Path
 
 from c5c3lab import process
 from c5c3lab.components.base import Component, Launch
+from c5c3lab.settings import REPO_ROOT
 
 HYPERVISORS = ("lab-hv1", "lab-hv2")
 SMOKE_MARKER = "c5c3-smoke-guest booted:"
@@ -154,34 +158,53 @@ class LibvirtHypervisors(Component):
         process.run(["ld", "-m", "elf_i386", "-N", "--no-warn-rwx-segments", "-Ttext", "0x100000",
                      "-o", str(self.smoke_kernel), str(obj)])
 
+    def role_vars(self, host: str) -> dict:
+        """The hypervisor role's variables for one lab daemon: loopback TCP without authentication,
+        QEMU as root without a security driver (lab mode), sockets and logs in the lab."""
+        first, last = self.migration_ports(host)
+        d = self.instance_dir(host)
+        return {
+            "hypervisor_action": "configure",
+            "hypervisor_name": host,
+            "hypervisor_lab_mode": True,
+            "hypervisor_allow_tcg": True,
+            # Paths in the files are seen from inside the namespace, where etc/ is /etc/libvirt.
+            "hypervisor_libvirt_config_dir": str(d / "etc"),
+            "hypervisor_libvirt_service": "",
+            "hypervisor_libvirt_listen_tls": False,
+            "hypervisor_libvirt_listen_tcp": True,
+            "hypervisor_libvirt_listen_addr": self.settings.host,
+            "hypervisor_libvirt_tcp_port": self.tcp_port(host),
+            "hypervisor_libvirt_auth_tcp": "none",
+            "hypervisor_libvirt_auth_unix_rw": "none",
+            "hypervisor_libvirt_auth_unix_ro": "none",
+            "hypervisor_libvirt_unix_sock_dir": str(d / "sock"),
+            "hypervisor_libvirt_unix_sock_group": "root",
+            "hypervisor_libvirt_host_uuid": self.host_uuid(host),
+            "hypervisor_libvirt_log_outputs": "3:file:/var/log/libvirt/libvirtd.log",
+            "hypervisor_qemu_user": "root",
+            "hypervisor_qemu_group": "root",
+            "hypervisor_qemu_security_driver": "none",
+            "hypervisor_qemu_migration_port_min": first,
+            "hypervisor_qemu_migration_port_max": last,
+            "hypervisor_qemu_vnc_listen": self.settings.host,
+        }
+
     def _write_instance_config(self, host: str) -> None:
         d = self.instance_dir(host)
         for sub in ("etc", "run", "lib", "cache", "log", "sock"):
             (d / sub).mkdir(parents=True, exist_ok=True)
-        first, last = self.migration_ports(host)
-        # Paths inside these files are seen from inside the namespace, where etc/ is /etc/libvirt.
-        (d / "etc" / "libvirtd.conf").write_text(
-            f'unix_sock_dir = "{d / "sock"}"\n'
-            'unix_sock_group = "root"\n'
-            'unix_sock_ro_perms = "0777"\n'
-            'unix_sock_rw_perms = "0770"\n'
-            'auth_unix_ro = "none"\n'
-            'auth_unix_rw = "none"\n'
-            "listen_tls = 0\n"
-            "listen_tcp = 1\n"
-            f'listen_addr = "{self.settings.host}"\n'
-            f'tcp_port = "{self.tcp_port(host)}"\n'
-            '# lab only: no authentication on loopback TCP\n'
-            'auth_tcp = "none"\n'
-            f'host_uuid = "{self.host_uuid(host)}"\n'
-            'log_outputs = "3:file:/var/log/libvirt/libvirtd.log"\n'
-        )
-        (d / "etc" / "qemu.conf").write_text(
-            'user = "root"\n'
-            'group = "root"\n'
-            'security_driver = "none"\n'
-            f"migration_port_min = {first}\n"
-            f"migration_port_max = {last}\n"
+        # libvirtd.conf and qemu.conf come from the hypervisor role itself (action configure), so
+        # the lab runs the daemon configuration the role writes on real hosts.
+        varfile = d / "role-vars.json"
+        varfile.write_text(json.dumps(self.role_vars(host)))
+        ansible = Path(sys.executable).with_name("ansible")
+        process.run(
+            [str(ansible) if ansible.exists() else "ansible", "localhost", "-c", "local",
+             "-m", "ansible.builtin.include_role", "-a", "name=c5c3.cobaltcore.hypervisor",
+             "-e", f"@{varfile}", "-e", f"ansible_python_interpreter={sys.executable}"],
+            env={"ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"), "ANSIBLE_INVENTORY": "localhost,"},
+            timeout=300,
         )
         (d / "etc" / "virtlogd.conf").write_text('log_outputs = "3:file:/var/log/libvirt/virtlogd.log"\n')
 

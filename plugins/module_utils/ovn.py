@@ -32,6 +32,29 @@ except ImportError:
 
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.base import ModuleFailure
 
+# The PyPI `ovs` package ships without python-ovs' C JSON parser, so every row of a big table is
+# parsed in pure Python (most of the time of a 10,000-port call). The distribution's
+# python3-openvswitch has it; use it when it is there and built for this Python.
+_DISTRO_OVS = "/usr/lib/python3/dist-packages/ovs"
+if OVSDBAPP_IMPORT_ERROR is None:
+    try:
+        import ovs as _ovs_pkg
+        import ovs.json as _ovs_json
+        if _ovs_json.PARSER != _ovs_json.PARSER_C and os.path.isdir(_DISTRO_OVS):
+            _ovs_pkg.__path__.append(_DISTRO_OVS)
+            try:
+                import ovs._json  # noqa: F401  pylint: disable=unused-import
+                # ovs/json.py reaches the parser as the global `ovs._json`, bound only by its
+                # own (failed) import
+                _ovs_json.ovs = _ovs_pkg
+                _ovs_json.PARSER = _ovs_json.PARSER_C
+            except ImportError:
+                pass
+            finally:
+                _ovs_pkg.__path__.remove(_DISTRO_OVS)
+    except ImportError:
+        pass
+
 # Arguments every OVN module shares (documented once in the c5c3.cobaltcore.ovn doc fragment).
 OVN_CONNECTION_ARGS = dict(
     db=dict(type="list", elements="str", required=True),
@@ -234,7 +257,14 @@ class OvnDb(object):
             helper = idlutils.get_schema_helper(",".join(reachable), self.schema)
         except Exception as exc:  # pylint: disable=broad-except
             raise OvnError("cannot read the %s schema from %s: %s" % (self.schema, remote, exc))
-        if self.tables:
+        if isinstance(self.tables, dict):
+            # Only the columns a module reads: less to load and to parse on every update.
+            for table, columns in self.tables.items():
+                if columns:
+                    helper.register_columns(table, list(columns))
+                else:
+                    helper.register_table(table)
+        elif self.tables:
             for table in self.tables:
                 helper.register_table(table)
         else:

@@ -150,6 +150,11 @@ from ansible_collections.c5c3.cobaltcore.plugins.module_utils.ovn import (
 )
 
 STATE = dict(type="str", choices=["present", "absent"])
+TABLES = {
+    "Logical_Switch": ("name", "ports", "other_config", "external_ids"),
+    "Logical_Switch_Port": ("name", "addresses", "port_security", "type", "options", "external_ids", "enabled",
+                            "parent_name", "tag_request"),
+}
 LSP_KEYWORDS = ("unknown", "router", "dynamic")
 
 
@@ -209,8 +214,7 @@ class OvnLogicalSwitch(CobaltCoreModule):
         def reconcile(tables, writer):
             return plan(tables, writer, switches, ports, diff)
 
-        with OvnDb(schema="OVN_Northbound", tables=("NB_Global", "Logical_Switch", "Logical_Switch_Port"),
-                   **connection_kwargs(self.params)) as db:
+        with OvnDb(schema="OVN_Northbound", tables=TABLES, **connection_kwargs(self.params)) as db:
             if self.check_mode:
                 result, changes = db.read(reconcile)
             else:

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-# Copyright: CobaltCore for Ansible contributors
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# Copyright: (c) 2026, CobaltCore for Ansible contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Kubernetes-style status conditions, shared by the ``cr_status`` module and the operator.
 
 One merge rule for every writer: conditions are keyed by ``type``; a writer only touches the

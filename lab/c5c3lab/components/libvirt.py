@@ -188,6 +188,8 @@ class LibvirtHypervisors(Component):
             "hypervisor_qemu_migration_port_min": first,
             "hypervisor_qemu_migration_port_max": last,
             "hypervisor_qemu_vnc_listen": self.settings.host,
+            # Sandboxes (gVisor) refuse to raise another process' open-file limit.
+            "hypervisor_qemu_max_files": 0,
         }
 
     def _write_instance_config(self, host: str) -> None:

@@ -71,8 +71,8 @@ def test_middleware_from_api_paste_wraps_keystone(host_keystone):
 def test_policy_override_is_enforced(host_keystone):
     headers = {"X-Auth-Token": host_keystone.token()}
     assert requests.get(f"{host_keystone.url}/regions", headers=headers, timeout=10).status_code == 200
-    # identity:get_region is overridden to "!" (never allowed).
-    assert requests.get(f"{host_keystone.url}/regions/RegionOne", headers=headers, timeout=10).status_code == 403
+    # identity:list_credentials is overridden to "!" (never allowed), even for the admin.
+    assert requests.get(f"{host_keystone.url}/credentials", headers=headers, timeout=10).status_code == 403
     conf = (host_keystone.root / "etc" / "keystone.conf").read_text()
     assert f"policy_file = {host_keystone.root}/etc/policy.yaml" in conf
     assert (host_keystone.root / "etc" / "domains" / "keystone.itestdomain.conf").read_text() == \

@@ -60,6 +60,7 @@ lab-status:
 demo: lab-up
 	@$(BIN)/ansible-playbook playbooks/demo.yml
 	@$(BIN)/python operator/demo.py
+	@$(BIN)/python operator/demo_keystone.py
 
 lint: venv collection-link
 	@$(BIN)/ansible-lint --offline --profile production

@@ -1,0 +1,160 @@
+"""The shipped operator, run against the lab for the Keystone and ControlPlane tests.
+
+The operator runs as its own ServiceAccount with the shipped RBAC (operator/deploy), the shipped
+mappings.yaml (entries for the kinds a test needs, plus test-only vars that move the host-runtime
+keystone onto a private port, directories and database) and the lab inventory.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+DEPLOY = REPO / "operator" / "deploy"
+KEYSTONE_CRD = "keystones.keystone.openstack.c5c3.io"
+CONTROLPLANE_CRD = "controlplanes.c5c3.io"
+
+
+def _kit():
+    import sys
+    if str(REPO / "operator") not in sys.path:
+        sys.path.insert(0, str(REPO / "operator"))
+    from cobaltcore_operator import testing
+    return testing
+
+
+def install_operator_rbac(kube) -> str:
+    """CRDs and the kinds' aggregated ClusterRoles, as shipped."""
+    t = _kit()
+    for crd in ("keystone.openstack.c5c3.io_keystones.yaml", "c5c3.io_controlplanes.yaml"):
+        kube.kubectl("apply", "--server-side", "-f", str(DEPLOY / "crds" / crd))
+    who = t.install_rbac(kube.kubectl, DEPLOY / "rbac-keystone.yaml", DEPLOY / "rbac-controlplane.yaml",
+                         probe=("patch", f"{CONTROLPLANE_CRD}", "--subresource=status", "-A"))
+    t.wait_for(lambda: kube.kubectl("auth", "can-i", "patch", KEYSTONE_CRD, "--subresource=status", "-A",
+                                    "--as", who, check=False).stdout.strip() == "yes",
+               what="the Keystone ClusterRole")
+    for crd in (KEYSTONE_CRD, CONTROLPLANE_CRD):
+        kube.kubectl("wait", "--for=condition=Established", "--timeout=60s", f"crd/{crd}")
+    return who
+
+
+@dataclass
+class PrivateKeystone:
+    """Where a test's host-runtime keystone lives: not the lab's own one (port, dirs, database,
+    no shared memcached — keystone's cache keys do not include the database)."""
+    root: Path
+    port: int
+    db_prefix: str
+    vars: dict = field(default_factory=dict)
+
+    @classmethod
+    def make(cls, lab_dir: Path, tmp_path: Path) -> "PrivateKeystone":
+        port = _kit().free_port()
+        root = tmp_path / "keystone"
+        prefix = f"op{uuid.uuid4().hex[:6]}_"
+        return cls(root, port, prefix, {
+            "keystone_venv_dir": str(lab_dir / "keystone" / "venv"),
+            "keystone_config_dir": str(root / "etc"),
+            "keystone_state_dir": str(root / "state"),
+            "keystone_log_dir": str(root / "log"),
+            "keystone_bind_port": port,
+            "keystone_cache_servers": [],
+        })
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v3"
+
+    def stop(self) -> None:
+        pidfile = self.root / "state" / "gunicorn.pid"
+        if not pidfile.exists():
+            return
+        pid = int(pidfile.read_text().strip())
+        try:
+            if "gunicorn" not in Path(f"/proc/{pid}/cmdline").read_text():
+                return
+            os.kill(pid, signal.SIGTERM)
+        except (FileNotFoundError, ProcessLookupError):
+            return
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+            time.sleep(0.2)
+
+
+def mappings_file(path: Path, kinds: dict[str, dict]) -> Path:
+    """The shipped mapping entries of ``kinds`` (kind -> extra test vars merged into its vars)."""
+    shipped = yaml.safe_load((REPO / "operator" / "mappings.yaml").read_text())["kinds"]
+    entries = []
+    for entry in shipped:
+        if entry["kind"] in kinds:
+            entry = dict(entry)
+            entry["vars"] = {**entry.get("vars", {}), **kinds[entry["kind"]]}
+            entries.append(entry)
+    path.write_text(yaml.safe_dump({"kinds": entries}))
+    return path
+
+
+def start_operator(kube, tmp_path: Path, namespace: str, kinds: dict[str, dict]):
+    t = _kit()
+    kubeconfig = t.service_account_kubeconfig(kube.kubectl, kube.server, kube.ca_file, tmp_path / "sa-kubeconfig")
+    mappings = mappings_file(tmp_path / "mappings.yaml", kinds)
+    op = t.OperatorProcess(kubeconfig, mappings, namespace, tmp_path / "work", tmp_path / "operator.log",
+                           ["--inventory", str(REPO / "inventories" / "lab"), "--concurrency", "4"])
+    return op.start()
+
+
+def get(kube, namespace: str, plural: str, name: str) -> dict:
+    return json.loads(kube.kubectl("-n", namespace, "get", plural, name, "-o", "json").stdout)
+
+
+def conditions(obj: dict) -> dict[str, dict]:
+    return {c["type"]: c for c in (obj.get("status") or {}).get("conditions") or []}
+
+
+def wait_ready(kube, op, namespace: str, plural: str, name: str, timeout: float = 900) -> dict:
+    """The object once Ready=True for its current generation; the operator log on timeout."""
+    def ready():
+        obj = get(kube, namespace, plural, name)
+        status = obj.get("status") or {}
+        if conditions(obj).get("Ready", {}).get("status") == "True" \
+                and status.get("observedGeneration") == obj["metadata"]["generation"]:
+            return obj
+        return None
+    try:
+        return _kit().wait_for(ready, timeout=timeout, interval=1, what=f"{plural}/{name} Ready")
+    except AssertionError:
+        raise AssertionError(f"{plural}/{name} not Ready: {get(kube, namespace, plural, name).get('status')}\n"
+                             f"operator log:\n{op.log()[-6000:]}") from None
+
+
+def apply(kube, namespace: str, obj: dict) -> None:
+    kube.kubectl("-n", namespace, "apply", "--server-side", "--field-manager=test", "--force-conflicts",
+                 "-f", "-", input=json.dumps(obj))
+
+
+def secret(name: str, data: dict[str, str]) -> dict:
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "stringData": data}
+
+
+def drop_database(mariadb, name: str, user: str | None = None) -> None:
+    """Drop a test's database (and user) in the lab's MariaDB as its admin."""
+    import pymysql
+    info = mariadb.connection_info()
+    password = Path(info["MARIADB_ADMIN_PASSWORD_FILE"]).read_text().strip()
+    conn = pymysql.connect(host=info["MARIADB_HOST"], port=int(info["MARIADB_PORT"]),
+                           user=info["MARIADB_ADMIN_USER"], password=password)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+            if user:
+                cur.execute(f"DROP USER IF EXISTS '{user}'@'%'")
+        conn.commit()
+    finally:
+        conn.close()

@@ -100,13 +100,17 @@ class Kube:
         raise RuntimeError(f"{ref}: gave up after {_CONFLICT_RETRIES} conflicting updates")
 
     def update_status(self, ref: ObjectRef, fields: dict[str, Any],
-                      conditions: list[dict[str, Any]] = ()) -> dict[str, Any] | None:
-        """Merge ``fields`` into status (None deletes a field) and ``conditions`` by type."""
+                      conditions: list[dict[str, Any]] | Callable[[list[dict[str, Any]]], list[dict[str, Any]]] = (),
+                      ) -> dict[str, Any] | None:
+        """Merge ``fields`` into status (None deletes a field) and ``conditions`` by type.
+        ``conditions`` may be a function of the live conditions, decided inside the same
+        read-modify-write so it sees what roles published."""
         def build(live):
             patch_status = dict(fields)
-            if conditions:
-                merged, _ = merge_conditions((live.get("status") or {}).get("conditions"),
-                                             conditions, now_rfc3339())
+            existing = (live.get("status") or {}).get("conditions") or []
+            wanted = conditions(existing) if callable(conditions) else conditions
+            if wanted:
+                merged, _ = merge_conditions(existing, wanted, now_rfc3339())
                 patch_status["conditions"] = merged
             return {"status": patch_status}
         return self._read_modify_write(ref, build, status=True)

@@ -34,6 +34,21 @@ def desired_hash(mapping: KindMapping, body: dict[str, Any], secret_versions: di
                                      default=str).encode()).hexdigest()
 
 
+RECONCILING = "Reconciling"
+
+
+def success_conditions(live: list[dict[str, Any]], message: str) -> list[dict[str, Any]]:
+    """Conditions after a clean run. A role that published its own Ready during the run (its
+    reason is no longer the operator's Reconciling) knows better than "the playbook passed":
+    e.g. a hypervisor whose smoke test aborted. Only an untouched Ready becomes True."""
+    ready = next((c for c in live if c.get("type") == "Ready"), None)
+    role_owned = ready is not None and ready.get("reason") != RECONCILING
+    done = [{"type": "Progressing", "status": "False", "reason": "Idle", "message": message},
+            {"type": "Failed", "status": "False", "reason": "Reconciled", "message": ""}]
+    return done if role_owned else [{"type": "Ready", "status": "True", "reason": "Reconciled",
+                                     "message": message}] + done
+
+
 def untrusted(value: Any) -> Any:
     """Mark every string as data Ansible must never template.
 
@@ -185,7 +200,7 @@ class Reconciler:
                          "action": work.action, "generation": generation},
              "progress": None},
             [{"type": "Progressing", "status": "True", "reason": "Running", "message": started_msg},
-             {"type": "Ready", "status": "False", "reason": "Reconciling", "message": started_msg}])
+             {"type": "Ready", "status": "False", "reason": RECONCILING, "message": started_msg}])
         if live is None:
             return True  # the object is gone
         await asyncio.to_thread(self.kube.post_event, work.body, "Normal", "RunStarted", started_msg)
@@ -220,9 +235,7 @@ class Reconciler:
                 self.kube.update_status, ref,
                 {"appliedHash": work.target, "observedGeneration": generation, "lastRun": last_run,
                  "progress": None},
-                [{"type": "Ready", "status": "True", "reason": "Reconciled", "message": message},
-                 {"type": "Progressing", "status": "False", "reason": "Idle", "message": message},
-                 {"type": "Failed", "status": "False", "reason": "Reconciled", "message": ""}])
+                lambda live: success_conditions(live, message))
             self.applied[work.key] = work.target
             self.last_run_at[work.key] = time.monotonic()
             await asyncio.to_thread(self.kube.post_event, work.body, "Normal", "RunSucceeded", message)

@@ -124,3 +124,18 @@ def test_scheduler_retries_with_backoff_until_success_and_limits_kind():
     attempts, peak = asyncio.run(scenario())
     assert [a for k, a in attempts if k == "a"] == [0, 1, 2]
     assert peak == 1  # per-kind concurrency 1 holds although the global cap is 4
+
+
+def test_a_ready_published_by_the_role_wins_over_a_clean_run():
+    from cobaltcore_operator._reconciler import RECONCILING, success_conditions
+
+    untouched = [{"type": "Ready", "status": "False", "reason": RECONCILING, "message": "running"}]
+    got = {c["type"]: c for c in success_conditions(untouched, "applied")}
+    assert got["Ready"]["status"] == "True" and got["Failed"]["status"] == "False"
+
+    aborted = [{"type": "Ready", "status": "False", "reason": "Aborted", "message": "smoke test failed"}]
+    got = {c["type"]: c for c in success_conditions(aborted, "applied")}
+    assert "Ready" not in got  # left as the role published it
+    assert got["Progressing"]["status"] == "False"
+
+    assert {c["type"] for c in success_conditions([], "applied")} == {"Ready", "Progressing", "Failed"}

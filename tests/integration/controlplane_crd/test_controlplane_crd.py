@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helpers.operator_status import operator_status_sample
+
 REPO = Path(__file__).resolve().parents[3]
 CRD_FILE = REPO / "operator/deploy/crds/c5c3.io_controlplanes.yaml"
 EXAMPLE_FILE = REPO / "examples/controlplane.yaml"
@@ -218,10 +220,8 @@ def test_disabling_a_service_and_scaling_are_allowed(kube, controlplane_crd, nam
 def test_status_subresource_and_printer_columns(kube, controlplane_crd, namespace):
     apply(kube, namespace, example(), check=True)
     status = {"status": {
-        "observedGeneration": 1, "updatePhase": "Complete", "installedRelease": "2025.2",
-        "appliedHash": "abc123", "progress": "controlplane : Keystone",
-        "lastRun": {"start": "2025-01-01T00:00:00Z", "end": "2025-01-01T00:01:00Z",
-                    "result": "successful", "changed": 7},
+        "updatePhase": "Complete", "installedRelease": "2025.2",
+        **operator_status_sample(1),
         "services": {"keystone": {"ready": True, "version": "2025.2", "message": "AllReady"},
                      "glance": {"ready": False, "version": "2025.2", "message": "waiting for keystone"}},
         "conditions": [{"type": t, "status": "True", "reason": "AllReady", "message": "",

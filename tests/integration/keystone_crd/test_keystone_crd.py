@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helpers.operator_status import operator_status_sample
+
 REPO = Path(__file__).resolve().parents[3]
 CRD_FILE = REPO / "operator/deploy/crds/keystone.openstack.c5c3.io_keystones.yaml"
 EXAMPLE_FILE = REPO / "examples/keystone.yaml"
@@ -175,10 +177,8 @@ def test_mutable_fields_still_update(kube, keystone_crd, namespace):
 def test_status_subresource_and_printer_columns(kube, keystone_crd, namespace):
     apply(kube, namespace, example(), check=True)
     status = {"status": {
-        "observedGeneration": 1, "endpoint": "http://keystone.%s.svc:5000/v3" % namespace,
-        "appliedHash": "abc123", "progress": "keystone : Deploy",
-        "lastRun": {"start": "2025-01-01T00:00:00Z", "end": "2025-01-01T00:01:00Z",
-                    "result": "successful", "changed": 4},
+        "endpoint": "http://keystone.%s.svc:5000/v3" % namespace,
+        **operator_status_sample(1),
         "conditions": [{"type": "Ready", "status": "True", "reason": "AllReady", "message": "",
                         "lastTransitionTime": "2025-01-01T00:01:00Z", "observedGeneration": 1}]}}
     kube.kubectl("-n", namespace, "patch", "ks", "keystone", "--subresource=status", "--type=merge",

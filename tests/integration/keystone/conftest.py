@@ -1,6 +1,6 @@
 """A real keystone deployed by the role's host runtime for these tests, beside the lab's own one.
 
-The instance gets its own port (the lab's keystone port + 1), database, directories and canary
+The instance gets its own free port in the keystone block, database, directories and canary
 passwords, with token caching off so a rotated-out key is observable. It shares the lab's keystone
 venv (created on first use). Teardown stops its gunicorn by pidfile and drops its database.
 """
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import signal
+import socket
 import time
 import uuid
 from pathlib import Path
@@ -97,11 +99,12 @@ def _stop_gunicorn(pidfile: Path) -> None:
 @pytest.fixture(scope="session")
 def host_keystone(lab, mariadb, memcached) -> HostKeystone:
     settings = lab.settings
-    port = settings.ports.keystone + 1
-    root = settings.lab_dir / "keystone-itest"
-    db_name = "keystone_itest"
-    _stop_gunicorn(root / "state" / "gunicorn.pid")
-    _admin_sql(mariadb, f"DROP DATABASE IF EXISTS {db_name}")
+    # Per pytest session (other suites reuse this fixture, possibly at the same time): own
+    # directory, database and a free port in the keystone block (+2 is the molecule scenario's).
+    session = str(os.getpid())
+    port = _free_port([settings.ports.keystone + n for n in range(1, 20) if n != 2])
+    root = settings.lab_dir / f"keystone-itest-{session}"
+    db_name = f"keystone_itest_{session}"
     # Canary secrets: unique strings that must never appear in logs, ConfigMaps or facts.
     admin_password = f"canary-admin-{uuid.uuid4().hex}"
     db_password = f"canary-db-{uuid.uuid4().hex}"
@@ -113,7 +116,7 @@ def host_keystone(lab, mariadb, memcached) -> HostKeystone:
         "keystone_log_dir": str(root / "log"),
         "keystone_bind_port": port,
         "keystone_database_name": db_name,
-        "keystone_database_user": "keystone_itest",
+        "keystone_database_user": db_name,
         "keystone_database_password": db_password,
         "keystone_admin_password": admin_password,
         "keystone_token_caching": False,
@@ -134,3 +137,16 @@ def host_keystone(lab, mariadb, memcached) -> HostKeystone:
     if not os.environ.get("C5C3_KEYSTONE_ITEST_KEEP"):
         _stop_gunicorn(root / "state" / "gunicorn.pid")
         _admin_sql(mariadb, f"DROP DATABASE IF EXISTS {db_name}")
+        _admin_sql(mariadb, f"DROP USER IF EXISTS '{db_name}'@'%'")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _free_port(candidates: list[int]) -> int:
+    for port in candidates:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free keystone test port in {candidates[0]}..{candidates[-1]}")

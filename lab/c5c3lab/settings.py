@@ -15,6 +15,8 @@ _PORT_OFFSETS = {
     "etcd_client": 379, "etcd_peer": 380, "kube_apiserver": 443, "kube_controller_manager": 257,
     "mariadb": 306, "memcached": 211, "rabbitmq_amqp": 672, "rabbitmq_dist": 673,
     "rabbitmq_epmd": 369, "keystone": 500,
+    # OpenStack API services of the host runtime (roles glance, placement).
+    "glance": 592, "placement": 578,
     # Ceph: mon msgr2 and msgr1; mgr and OSD bind inside ceph_daemon_min..ceph_daemon_max.
     "ceph_mon_v2": 780, "ceph_mon_v1": 789, "ceph_daemon_min": 800, "ceph_daemon_max": 899,
     # libvirt lab hypervisors: TCP listeners, and three live-migration ports each (x..x+2).

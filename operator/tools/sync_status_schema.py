@@ -17,8 +17,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cobaltcore_operator.status_schema import OPERATOR_STATUS_PROPERTIES  # noqa: E402
 
 
+class _IndentedDumper(yaml.SafeDumper):
+    """Indents sequences under their key, as yamllint (and the rest of the CRDs) expect."""
+
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)
+
+
 def _block(indent: int) -> list[str]:
-    text = yaml.safe_dump(OPERATOR_STATUS_PROPERTIES, sort_keys=False, width=100)
+    text = yaml.dump(OPERATOR_STATUS_PROPERTIES, Dumper=_IndentedDumper, sort_keys=False, width=100)
     return [" " * indent + line for line in text.splitlines()]
 
 

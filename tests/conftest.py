@@ -74,6 +74,27 @@ class KubeAccess:
     def kubectl(self, *args: str, input: str | None = None, check: bool = True):
         return lab_kubectl(self.settings, *args, input=input, check=check)
 
+    def install_crds(self, *paths: Path | str) -> list[str]:
+        """Apply CRD files server-side (as operator/deploy is applied) and wait until every CRD
+        in them is Established; returns their names."""
+        import yaml
+
+        names = []
+        for path in paths:
+            names += [doc["metadata"]["name"] for doc in yaml.safe_load_all(Path(path).read_text())
+                      if doc and doc.get("kind") == "CustomResourceDefinition"]
+            self.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(path))
+        if names:
+            self.kubectl("wait", "--for=condition=Established", "--timeout=60s", *[f"crd/{n}" for n in names])
+        return names
+
+    def apply(self, namespace: str, body: dict, check: bool = False):
+        """Server-side apply of one object; the result carries the apiserver's verdict."""
+        import json
+
+        return self.kubectl("-n", namespace, "apply", "--server-side", "--force-conflicts", "-f", "-",
+                            input=json.dumps(body), check=check)
+
     def api_client(self):
         import kubernetes
 

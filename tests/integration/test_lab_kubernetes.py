@@ -5,9 +5,9 @@ import json
 import textwrap
 
 import pytest
-import yaml
 
 from tests.helpers.ansible import run_playbook
+from tests.helpers.kube import token_kubeconfig
 
 CRD = textwrap.dedent("""
     apiVersion: apiextensions.k8s.io/v1
@@ -95,14 +95,7 @@ def test_server_side_apply_playbook_is_idempotent(kube, namespace):
 def test_service_account_without_rbac_is_refused(kube, namespace, tmp_path):
     kube.kubectl("-n", namespace, "create", "serviceaccount", "nobody")
     token = kube.kubectl("-n", namespace, "create", "token", "nobody", "--duration=10m").stdout.strip()
-    as_nobody = tmp_path / "nobody.kubeconfig"
-    as_nobody.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "nobody",
-        "clusters": [{"name": "lab", "cluster": {"server": kube.server,
-                                                  "certificate-authority": str(kube.ca_file)}}],
-        "users": [{"name": "nobody", "user": {"token": token}}],
-        "contexts": [{"name": "nobody", "context": {"cluster": "lab", "user": "nobody"}}],
-    }))
+    as_nobody = token_kubeconfig(kube, token, tmp_path / "nobody.kubeconfig", "nobody")
     denied = kube.kubectl("--kubeconfig", str(as_nobody), "-n", namespace, "get", "secrets", check=False)
     assert denied.returncode != 0
     assert "Forbidden" in denied.stderr

@@ -14,10 +14,7 @@ CRDS = ["ceph.c5c3.io_remoteclusters.yaml", "ceph.c5c3.io_remotearbiters.yaml"]
 
 @pytest.fixture(scope="module")
 def crds(kube):
-    for f in CRDS:
-        kube.kubectl("apply", "--server-side", "-f", str(REPO / "operator" / "deploy" / "crds" / f))
-    kube.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-                 "crd/remoteclusters.ceph.c5c3.io", "crd/remotearbiters.ceph.c5c3.io")
+    kube.install_crds(*(REPO / "operator" / "deploy" / "crds" / f for f in CRDS))
 
 
 def examples() -> dict:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helpers.kube import DELETE, set_path as _set
 from tests.helpers.operator_status import operator_status_sample
 
 REPO = Path(__file__).resolve().parents[3]
@@ -20,8 +21,7 @@ NAME = "cobaltcore"
 
 @pytest.fixture(scope="module")
 def controlplane_crd(kube):
-    kube.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(CRD_FILE))
-    kube.kubectl("wait", "--for=condition=Established", "--timeout=60s", f"crd/{CRD_NAME}")
+    kube.install_crds(CRD_FILE)
 
 
 def example() -> dict:
@@ -29,25 +29,13 @@ def example() -> dict:
 
 
 def apply(kube, namespace, body, check=False):
-    return kube.kubectl("-n", namespace, "apply", "--server-side", "--force-conflicts", "-f", "-",
-                        input=json.dumps(body), check=check)
+    return kube.apply(namespace, body, check=check)
 
 
 def get(kube, namespace) -> dict:
     return json.loads(kube.kubectl("-n", namespace, "get", "cp", NAME, "-o", "json").stdout)
 
 
-DELETE = object()
-
-
-def _set(doc, path, value):
-    *parents, leaf = path
-    for key in parents:
-        doc = doc[key]
-    if value is DELETE:
-        del doc[leaf]
-    else:
-        doc[leaf] = value
 
 
 BROWNFIELD_DB = {"endpoints": ["db.example.com:3306"], "secretRef": {"name": "db-admin"}}

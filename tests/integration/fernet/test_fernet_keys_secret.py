@@ -10,6 +10,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.fernet import KeyRepositoryError, rotate
 from ansible_collections.c5c3.cobaltcore.plugins.modules.fernet_keys import SecretRepository
+from tests.helpers.kube import token_kubeconfig
 from tests.integration.fernet.fernet_helpers import material_leaks, secret_get, secret_keys
 
 SECRET = "keystone-fernet-keys"
@@ -98,14 +99,7 @@ def test_forbidden_writer_is_refused_and_changes_nothing(on_secret, kube, namesp
     kube.kubectl("-n", namespace, "create", "rolebinding", "reader", "--role=secret-reader",
                  f"--serviceaccount={namespace}:reader")
     token = kube.kubectl("-n", namespace, "create", "token", "reader").stdout.strip()
-    kubeconfig = tmp_path / "reader.kubeconfig"
-    kubeconfig.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "reader",
-        "clusters": [{"name": "lab", "cluster": {"server": kube.server,
-                                                 "certificate-authority": str(kube.ca_file)}}],
-        "users": [{"name": "reader", "user": {"token": token}}],
-        "contexts": [{"name": "reader", "context": {"cluster": "lab", "user": "reader"}}]}))
-    kubeconfig.chmod(0o600)
+    kubeconfig = token_kubeconfig(kube, token, tmp_path / "reader.kubeconfig", "reader")
     validated = on_secret(kubeconfig=str(kubeconfig))
     assert not validated.failed and validated.result["changed"] is False, validated.msg
     run = on_secret(kubeconfig=str(kubeconfig), state="rotated")

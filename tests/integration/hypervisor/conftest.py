@@ -140,10 +140,7 @@ def libvirt_lab(lab):
 
 @pytest.fixture(scope="session")
 def hypervisor_crds(kube):
-    for crd in CRDS:
-        kube.kubectl("apply", "-f", str(crd))
-    kube.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-                 *[f"crd/{p}.hypervisor.c5c3.io" for p in ("hypervisors", "evictions", "migrations")])
+    kube.install_crds(*CRDS)
     return CRDS
 
 

@@ -10,6 +10,4 @@ from tests.integration.infrastructure.infra_helpers import CRDS
 def infra_crds(lab, kube):
     """The operators' real CRDs (external-crds) plus our own Memcached CRD."""
     lab.ensure("external-crds")
-    for crd in CRDS:
-        kube.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(crd))
-    kube.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/memcacheds.memcached.c5c3.io")
+    kube.install_crds(*CRDS)

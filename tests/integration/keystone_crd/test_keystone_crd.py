@@ -2,13 +2,13 @@
 forbidden update is refused at admission with a message that names the offending field."""
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.helpers.kube import DELETE, set_path as _set
 from tests.helpers.operator_status import operator_status_sample
 
 REPO = Path(__file__).resolve().parents[3]
@@ -19,9 +19,8 @@ CRD_NAME = "keystones.keystone.openstack.c5c3.io"
 
 @pytest.fixture(scope="module")
 def keystone_crd(kube):
-    # Server-side apply, as the install playbook does; the CRD stays for other tests to use.
-    kube.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(CRD_FILE))
-    kube.kubectl("wait", "--for=condition=Established", "--timeout=60s", f"crd/{CRD_NAME}")
+    # The CRD stays for other tests to use.
+    kube.install_crds(CRD_FILE)
 
 
 def example() -> dict:
@@ -29,21 +28,9 @@ def example() -> dict:
 
 
 def apply(kube, namespace, body, check=False):
-    return kube.kubectl("-n", namespace, "apply", "--server-side", "--force-conflicts", "-f", "-",
-                        input=json.dumps(body), check=check)
+    return kube.apply(namespace, body, check=check)
 
 
-def _set(doc, path, value):
-    *parents, leaf = path
-    for key in parents:
-        doc = doc[key]
-    if value is DELETE:
-        del doc[leaf]
-    else:
-        doc[leaf] = value
-
-
-DELETE = object()
 
 # (id, [(path, value), ...], field path the apiserver must name, words of the message)
 INVALID = [

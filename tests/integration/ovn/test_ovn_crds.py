@@ -26,9 +26,7 @@ OVSNODE = {"apiVersion": "ovs.c5c3.io/v1alpha1", "kind": "OVSNode", "metadata": 
 
 @pytest.fixture(scope="module")
 def crds(kube):
-    for name, path in CRDS.items():
-        kube.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(REPO / path))
-        kube.kubectl("wait", "--for=condition=Established", "--timeout=60s", f"crd/{name}")
+    kube.install_crds(*(REPO / path for path in CRDS.values()))
 
 
 def apply(kube, namespace, body, check=False):

@@ -95,9 +95,7 @@ def test_kubernetes_runtime_renders_statefulsets_and_services(kube, namespace):
     extravars = {"ovn_runtime": "kubernetes", "ovn_namespace": namespace, "ovn_cluster_name": "ovn",
                  "cobaltcore_kubeconfig": str(kube.kubeconfig),
                  "ovn_cluster_spec": {"southbound": {"replicas": 5, "storage": {"size": "20Gi"}}}}
-    kube.kubectl("apply", "--server-side", "--force-conflicts", "-f",
-                 str(REPO / "operator/deploy/crds/ovn.c5c3.io_ovnclusters.yaml"))
-    kube.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/ovnclusters.ovn.c5c3.io")
+    kube.install_crds(REPO / "operator/deploy/crds/ovn.c5c3.io_ovnclusters.yaml")
     first = run_playbook("playbooks/ovn.yml", extravars=extravars)
     assert first.rc == 0, first.stdout[-3000:]
 

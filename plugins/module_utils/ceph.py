@@ -23,6 +23,8 @@ import json
 import re
 import struct
 
+from ansible_collections.c5c3.cobaltcore.plugins.module_utils.base import CobaltCoreModule
+
 # Options every ceph_* module takes (documented in doc_fragments/ceph.py).
 CEPH_CONNECTION_ARGS = dict(
     cluster_conf=dict(type="path", default="/etc/ceph/ceph.conf"),
@@ -96,6 +98,20 @@ class CephCli(object):
 
 
 # --- pools -------------------------------------------------------------------------------------
+class CephModule(CobaltCoreModule):
+    """Base of the Ceph modules: the CLI built from the shared connection options, and Ceph's
+    errors turned into failures that say which object failed and how."""
+
+    def connect(self):
+        try:
+            return CephCli(self.module)
+        except ValueError as exc:
+            self.fail(str(exc))
+
+    def ceph_failed(self, what, exc):
+        self.fail("%s: %s" % (what, exc.stderr or exc), rc=exc.rc)
+
+
 def pools(cli):
     """Every pool as a plain dict keyed by name, in the shape the modules return."""
     result = {}

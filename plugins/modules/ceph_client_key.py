@@ -101,11 +101,10 @@ keyring:
   type: str
 """
 
-from ansible_collections.c5c3.cobaltcore.plugins.module_utils.base import CobaltCoreModule
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.ceph import (
+    CephModule,
     CEPH_CONNECTION_ARGS,
     ENTITY_RE,
-    CephCli,
     CephError,
     auth_get,
     caps_args,
@@ -117,7 +116,7 @@ from ansible_collections.c5c3.cobaltcore.plugins.module_utils.ceph import (
 HIDDEN = "hidden"
 
 
-class CephClientKey(CobaltCoreModule):
+class CephClientKey(CephModule):
     argument_spec = dict(
         CEPH_CONNECTION_ARGS,
         name=dict(type="str", required=True),
@@ -147,15 +146,12 @@ class CephClientKey(CobaltCoreModule):
     def run(self):
         self.validate()
         p = self.params
-        try:
-            cli = CephCli(self.module)
-        except ValueError as exc:
-            self.fail(str(exc))
+        cli = self.connect()
         try:
             before = auth_get(cli, p["name"])
             after = self.absent(cli, before) if p["state"] == "absent" else self.present(cli, before)
         except CephError as exc:
-            self.fail("ceph_client_key %s: %s" % (p["name"], exc.stderr or exc), rc=exc.rc)
+            self.ceph_failed("ceph_client_key %s" % p["name"], exc)
         self.results["entity"] = p["name"]
         self.results["caps"] = after["caps"] if after else {}
         if p["return_key"] and after and after.get("key"):

@@ -85,30 +85,26 @@ version:
   type: str
 """
 
-from ansible_collections.c5c3.cobaltcore.plugins.module_utils.base import CobaltCoreModule
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.ceph import (
+    CephModule,
     CEPH_CONNECTION_ARGS,
-    CephCli,
     CephError,
     monitors,
 )
 
 
-class CephInfo(CobaltCoreModule):
+class CephInfo(CephModule):
     argument_spec = dict(CEPH_CONNECTION_ARGS)
 
     def run(self):
-        try:
-            cli = CephCli(self.module)
-        except ValueError as exc:
-            self.fail(str(exc))
+        cli = self.connect()
         try:
             status = cli.ceph("status")
             mons = monitors(cli)
             pool_names = [p["poolname"] for p in cli.ceph("osd", "lspools") or []]
             versions = cli.ceph("versions") or {}
         except CephError as exc:
-            self.fail("ceph_info: %s" % (exc.stderr or exc), rc=exc.rc)
+            self.ceph_failed("ceph_info", exc)
         health = status.get("health", {})
         osdmap = status.get("osdmap", {})
         osdmap = osdmap.get("osdmap", osdmap)  # nested before Pacific

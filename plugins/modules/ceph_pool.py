@@ -114,11 +114,10 @@ pool:
     quota_max_objects: 0
 """
 
-from ansible_collections.c5c3.cobaltcore.plugins.module_utils.base import CobaltCoreModule
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.ceph import (
+    CephModule,
     CEPH_CONNECTION_ARGS,
     POOL_RE,
-    CephCli,
     CephError,
     pools,
 )
@@ -129,7 +128,7 @@ POOL_SETTINGS = ("size", "min_size", "pg_num", "pgp_num", "pg_autoscale_mode")
 QUOTAS = ("quota_max_bytes", "quota_max_objects")
 
 
-class CephPool(CobaltCoreModule):
+class CephPool(CephModule):
     argument_spec = dict(
         CEPH_CONNECTION_ARGS,
         name=dict(type="str", required=True),
@@ -168,10 +167,7 @@ class CephPool(CobaltCoreModule):
     def run(self):
         self.validate()
         p = self.params
-        try:
-            cli = CephCli(self.module)
-        except ValueError as exc:
-            self.fail(str(exc))
+        cli = self.connect()
         try:
             before = pools(cli).get(p["name"])
             if p["state"] == "absent":
@@ -179,7 +175,7 @@ class CephPool(CobaltCoreModule):
             else:
                 after = self.present(cli, before)
         except CephError as exc:
-            self.fail("ceph_pool %s: %s" % (p["name"], exc.stderr or exc), rc=exc.rc)
+            self.ceph_failed("ceph_pool %s" % p["name"], exc)
         self.results["pool"] = after or {}
         self.diff["before"] = before or {}
         self.diff["after"] = after or {}

@@ -85,17 +85,16 @@ image:
 
 from ansible.module_utils.common.text.formatters import human_to_bytes
 
-from ansible_collections.c5c3.cobaltcore.plugins.module_utils.base import CobaltCoreModule
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.ceph import (
+    CephModule,
     CEPH_CONNECTION_ARGS,
     ENOENT,
     POOL_RE,
-    CephCli,
     CephError,
 )
 
 
-class CephRbdImage(CobaltCoreModule):
+class CephRbdImage(CephModule):
     argument_spec = dict(
         CEPH_CONNECTION_ARGS,
         pool=dict(type="str", required=True),
@@ -125,10 +124,7 @@ class CephRbdImage(CobaltCoreModule):
                 self.fail("%s %r may only contain letters, digits, '.', '_' and '-'" % (opt, p[opt]))
         size = self.size_bytes()
         spec = "%s/%s" % (p["pool"], p["name"])
-        try:
-            cli = CephCli(self.module)
-        except ValueError as exc:
-            self.fail(str(exc))
+        cli = self.connect()
         try:
             before = self.info(cli, spec)
             if p["state"] == "absent":
@@ -140,7 +136,7 @@ class CephRbdImage(CobaltCoreModule):
             else:
                 after = self.present(cli, spec, before, size)
         except CephError as exc:
-            self.fail("ceph_rbd_image %s: %s" % (spec, exc.stderr or exc), rc=exc.rc)
+            self.ceph_failed("ceph_rbd_image %s" % spec, exc)
         self.results["image"] = after or {}
         self.diff["before"] = self.view(before)
         self.diff["after"] = self.view(after)

@@ -3,8 +3,10 @@ no-op, and `down` leaves no lab process and no listening port behind."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import psutil
@@ -39,11 +41,14 @@ def listening(ports: set[int]) -> set[int]:
 
 
 @pytest.fixture
-def private_lab(tmp_path, lab):
-    env = dict(os.environ, C5C3_LAB_DIR=str(tmp_path / "lab"), C5C3_LAB_PORT_BASE="18000",
+def private_lab(lab):
+    # A short path: unix sockets (libvirt, MariaDB, OVN) live under the lab directory.
+    lab_dir = Path(tempfile.mkdtemp(prefix="c5c3-lc-"))
+    env = dict(os.environ, C5C3_LAB_DIR=str(lab_dir), C5C3_LAB_PORT_BASE="18000",
                C5C3_LAB_CACHE=str(lab.settings.cache_dir))
-    yield env, tmp_path / "lab"
+    yield env, lab_dir
     labctl(env, "down")
+    shutil.rmtree(lab_dir, ignore_errors=True)
 
 
 def test_lab_up_is_idempotent_and_down_leaves_nothing(private_lab):

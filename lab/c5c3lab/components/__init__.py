@@ -11,17 +11,11 @@ from c5c3lab.components.ovn import OVN
 
 REGISTRY: dict[str, type[Component]] = {
     cls.name: cls
-    for cls in (Etcd, KubeApiserver, KubeControllerManager, ExternalCRDs, MariaDB, Memcached, RabbitMQ)
+    for cls in (Etcd, KubeApiserver, KubeControllerManager, ExternalCRDs, MariaDB, Memcached,
+                RabbitMQ, OVN, LibvirtHypervisors, Ceph)
 }
-REGISTRY[Ceph.name] = Ceph
-REGISTRY[LibvirtHypervisors.name] = LibvirtHypervisors
-REGISTRY[OVN.name] = OVN
 
-
-# What `labctl up` starts with no arguments: the control plane's substrate.
-DEFAULT = (
-    "etcd", "kube-apiserver", "kube-controller-manager", "external-crds",
-    "mariadb", "memcached", "rabbitmq",
-)
+# What `labctl up` starts with no arguments: the embedded default is everything on this machine.
+DEFAULT = tuple(REGISTRY)
 
 __all__ = ["Component", "Status", "REGISTRY", "DEFAULT"]

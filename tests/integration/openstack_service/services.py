@@ -34,12 +34,19 @@ def _ac_id(keystone_url: str, user: str, name: str, secret: str) -> str:
     return resp.json()["token"]["application_credential"]["id"]
 
 
+# Each test directory's conftest imports the fixtures, so pytest may run them once per directory in
+# one session against the same keystone (same directory and database): the credentials are made once.
+_CREDENTIALS: dict[str, dict[str, AppCredential]] = {}
+
+
 @pytest.fixture(scope="session")
 def service_credentials(lab, host_keystone) -> dict[str, AppCredential]:  # noqa: F811
     """Users glance and placement (project service, roles service + admin), one application
     credential each and their catalog entries (the host runtime's ports), made by the catalog role;
     secrets are canaries."""
     ports = lab.settings.ports
+    if str(host_keystone.root) in _CREDENTIALS:
+        return _CREDENTIALS[str(host_keystone.root)]
     creds = {svc: AppCredential(svc, f"{svc}-runtime", "", f"canary-ac-{svc}-{uuid.uuid4().hex}",
                                 f"canary-user-{svc}-{uuid.uuid4().hex}") for svc in ("glance", "placement")}
     extravars = {
@@ -64,6 +71,7 @@ def service_credentials(lab, host_keystone) -> dict[str, AppCredential]:  # noqa
     assert result.rc == 0, result.stdout[-4000:]
     for c in creds.values():
         c.id = _ac_id(host_keystone.url, c.user, c.name, c.secret)
+    _CREDENTIALS[str(host_keystone.root)] = creds
     return creds
 
 

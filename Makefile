@@ -60,7 +60,7 @@ lab-status:
 demo: lab-up
 	@$(BIN)/ansible-playbook playbooks/demo.yml
 	@$(BIN)/python operator/demo.py
-	@$(BIN)/python operator/demo_keystone.py
+	@$(BIN)/python operator/demo_controlplane.py
 
 lint: venv collection-link
 	@$(BIN)/ansible-lint --offline --profile production

@@ -63,6 +63,22 @@ def service_account_kubeconfig(kubectl, server: str, ca_file: Path, path: Path,
     return path
 
 
+def mapping_subset(path: Path, kinds: dict[str, dict], shipped: Path = OPERATOR_DIR / "mappings.yaml") -> Path:
+    """Write the shipped mapping entries of ``kinds`` (kind -> extra vars merged over the entry's
+    vars) to ``path``: an operator that watches only the kinds whose RBAC a caller installed."""
+    import yaml
+
+    entries = []
+    for entry in yaml.safe_load(shipped.read_text())["kinds"]:
+        if entry["kind"] in kinds:
+            entries.append({**entry, "vars": {**entry.get("vars", {}), **kinds[entry["kind"]]}})
+    missing = set(kinds) - {e["kind"] for e in entries}
+    if missing:
+        raise ValueError(f"kinds not in {shipped}: {sorted(missing)}")
+    path.write_text(yaml.safe_dump({"kinds": entries}))
+    return path
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -1,7 +1,7 @@
 """The shipped operator, run against the lab for the Keystone and ControlPlane tests.
 
 The operator runs as its own ServiceAccount with the shipped RBAC (operator/deploy), the shipped
-mappings.yaml (entries for the kinds a test needs, plus test-only vars that move the host-runtime
+mappings.yaml (the entries of the kinds a test needs, plus test-only vars that move the host-runtime
 keystone onto a private port, directories and database) and the lab inventory.
 """
 from __future__ import annotations
@@ -13,8 +13,6 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "operator" / "deploy"
@@ -30,12 +28,29 @@ def _kit():
     return testing
 
 
-def install_operator_rbac(kube) -> str:
-    """CRDs and the kinds' aggregated ClusterRoles, as shipped."""
+# Kinds a ControlPlane deploys after Keystone, with their CRD and aggregated ClusterRole files.
+SERVICE_KINDS = {"Glance": ("glance.openstack.c5c3.io_glances.yaml", "rbac-glance.yaml"),
+                 "Placement": ("placement.openstack.c5c3.io_placements.yaml", "rbac-placement.yaml")}
+
+
+def service_kinds() -> dict[str, tuple[str, str]]:
+    """The service kinds this checkout ships (CRD and ClusterRole present)."""
+    return {k: v for k, v in SERVICE_KINDS.items()
+            if (DEPLOY / "crds" / v[0]).exists() and (DEPLOY / v[1]).exists()}
+
+
+def install_operator_rbac(kube, services: bool = False) -> str:
+    """CRDs and the kinds' aggregated ClusterRoles, as shipped (with ``services``: also those of
+    the service kinds a ControlPlane deploys)."""
     t = _kit()
-    for crd in ("keystone.openstack.c5c3.io_keystones.yaml", "c5c3.io_controlplanes.yaml"):
+    crds = ["keystone.openstack.c5c3.io_keystones.yaml", "c5c3.io_controlplanes.yaml"]
+    roles = [DEPLOY / "rbac-keystone.yaml", DEPLOY / "rbac-controlplane.yaml"]
+    if services:
+        crds += [v[0] for v in service_kinds().values()]
+        roles += [DEPLOY / v[1] for v in service_kinds().values()]
+    for crd in crds:
         kube.kubectl("apply", "--server-side", "-f", str(DEPLOY / "crds" / crd))
-    who = t.install_rbac(kube.kubectl, DEPLOY / "rbac-keystone.yaml", DEPLOY / "rbac-controlplane.yaml",
+    who = t.install_rbac(kube.kubectl, *roles,
                          probe=("patch", f"{CONTROLPLANE_CRD}", "--subresource=status", "-A"))
     t.wait_for(lambda: kube.kubectl("auth", "can-i", "patch", KEYSTONE_CRD, "--subresource=status", "-A",
                                     "--as", who, check=False).stdout.strip() == "yes",
@@ -88,23 +103,10 @@ class PrivateKeystone:
             time.sleep(0.2)
 
 
-def mappings_file(path: Path, kinds: dict[str, dict]) -> Path:
-    """The shipped mapping entries of ``kinds`` (kind -> extra test vars merged into its vars)."""
-    shipped = yaml.safe_load((REPO / "operator" / "mappings.yaml").read_text())["kinds"]
-    entries = []
-    for entry in shipped:
-        if entry["kind"] in kinds:
-            entry = dict(entry)
-            entry["vars"] = {**entry.get("vars", {}), **kinds[entry["kind"]]}
-            entries.append(entry)
-    path.write_text(yaml.safe_dump({"kinds": entries}))
-    return path
-
-
 def start_operator(kube, tmp_path: Path, namespace: str, kinds: dict[str, dict]):
     t = _kit()
     kubeconfig = t.service_account_kubeconfig(kube.kubectl, kube.server, kube.ca_file, tmp_path / "sa-kubeconfig")
-    mappings = mappings_file(tmp_path / "mappings.yaml", kinds)
+    mappings = t.mapping_subset(tmp_path / "mappings.yaml", kinds)
     op = t.OperatorProcess(kubeconfig, mappings, namespace, tmp_path / "work", tmp_path / "operator.log",
                            ["--inventory", str(REPO / "inventories" / "lab"), "--concurrency", "4"])
     return op.start()

@@ -4,8 +4,9 @@ parallel: a real keystone), the catalog in that keystone, and its status.
 
 The tests share one ControlPlane and run in file order (each step builds on the previous one):
 Ready from an empty namespace -> no-op re-apply -> release refusals -> a valid upgrade walking the
-phases -> disabling a service. Glance and Placement CRDs are not installed here (another part of
-the project ships them): their step is reported as skipped, which the tests assert.
+phases -> disabling a service. When this checkout ships the Glance and Placement CRDs and
+ClusterRoles, the operator reconciles those kinds too and the ControlPlane waits for them;
+without them the service step is reported as skipped, which the tests then assert.
 """
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ import openstack
 import pytest
 
 from tests.helpers.operator_lab import (CONTROLPLANE_CRD, KEYSTONE_CRD, PrivateKeystone, apply, conditions,
-                                        drop_database, get, install_operator_rbac, start_operator, wait_ready)
+                                        drop_database, get, install_operator_rbac, service_kinds, start_operator,
+                                        wait_ready)
+
+SERVICES = service_kinds()
 
 NAME = "cp"
 
@@ -65,16 +69,18 @@ def plane(lab, kube, mariadb, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("controlplane")
     ns = f"t-controlplane-{uuid.uuid4().hex[:6]}"
     kube.kubectl("create", "namespace", ns)
-    install_operator_rbac(kube)
+    install_operator_rbac(kube, services=True)
     ks = PrivateKeystone.make(lab.settings.lab_dir, tmp)
     op = start_operator(kube, tmp, ns, {"Keystone": ks.vars,
-                                        "ControlPlane": {"controlplane_database_prefix": ks.db_prefix}})
+                                        "ControlPlane": {"controlplane_database_prefix": ks.db_prefix},
+                                        **{kind: {} for kind in SERVICES}})
     try:
         yield Plane(kube, op, ns, ks)
     finally:
         op.stop()
         ks.stop()
-        drop_database(mariadb, f"{ks.db_prefix}keystone", f"{ks.db_prefix}keystone")
+        for db in ("keystone", "glance", "placement"):
+            drop_database(mariadb, f"{ks.db_prefix}{db}", f"{ks.db_prefix}{db}")
         kube.kubectl("delete", "namespace", ns, "--wait=false", check=False)
 
 
@@ -84,14 +90,24 @@ def test_empty_namespace_to_ready(plane):
     conds = conditions(cp)
     for cond in ("ReleaseValid", "InfrastructureReady", "KeystoneReady", "CatalogReady"):
         assert conds[cond]["status"] == "True", conds[cond]
-    # No Glance/Placement CRDs in this lab: the step is skipped and says so, never claims Ready.
-    assert conds["ServicesReady"]["status"] == "Unknown"
-    assert conds["ServicesReady"]["reason"] == "ServiceCRDMissing"
     status = cp["status"]
+    if SERVICES:
+        assert conds["ServicesReady"]["status"] == "True", conds["ServicesReady"]
+        for svc in ("glance", "placement"):
+            obj = get(plane.kube, plane.ns, f"{svc}s.{svc}.openstack.c5c3.io", svc)
+            assert obj["metadata"]["ownerReferences"][0]["uid"] == cp["metadata"]["uid"]
+            assert obj["spec"]["keystone"] == {"authUrl": plane.ks.url,
+                                               "appCredentialRef": {"secretName": f"{svc}-application-credential"}}
+            assert status["services"][svc]["ready"] is True
+    else:
+        # No Glance/Placement CRDs: the step is skipped and says so, never claims Ready.
+        assert conds["ServicesReady"]["status"] == "Unknown"
+        assert conds["ServicesReady"]["reason"] == "ServiceCRDMissing"
+        assert status["services"]["glance"]["ready"] is False
+        assert "not installed" in status["services"]["glance"]["message"]
     assert status["installedRelease"] == "2025.2" and status["updatePhase"] == "Idle"
     assert status["services"]["keystone"] == {"ready": True, "version": "28.0.0",
                                               "message": f"Keystone keystone Ready at {plane.ks.url}"}
-    assert status["services"]["glance"]["ready"] is False and "not installed" in status["services"]["glance"]["message"]
 
     ks = plane.keystone()
     owner = ks["metadata"]["ownerReferences"][0]
@@ -121,6 +137,7 @@ def test_empty_namespace_to_ready(plane):
                             application_credential_secret=ac["application_credential_secret"],
                             username=ac["username"], user_domain_id=ac["user_domain_id"])
     assert svc.authorize()
+    assert ac["application_credential_id"]
 
 
 def test_second_apply_runs_nothing(plane):
@@ -224,4 +241,7 @@ def test_disabling_a_service_removes_it(plane):
     assert "placement" in {s.name for s in cloud.identity.services()}
     for name in ("glance-keystone-user", "glance-application-credential"):
         assert plane.kube.kubectl("-n", plane.ns, "get", "secret", name, check=False).returncode != 0
+    if SERVICES:
+        gone = plane.kube.kubectl("-n", plane.ns, "get", "glances.glance.openstack.c5c3.io", "glance", check=False)
+        assert gone.returncode != 0 and "NotFound" in gone.stderr
     assert conditions(plane.keystone())["Ready"]["status"] == "True"

@@ -73,7 +73,10 @@ def plane(lab, kube, mariadb, tmp_path_factory):
     ks = PrivateKeystone.make(lab.settings.lab_dir, tmp)
     op = start_operator(kube, tmp, ns, {"Keystone": ks.vars,
                                         "ControlPlane": {"controlplane_database_prefix": ks.db_prefix},
-                                        **{kind: {} for kind in SERVICES}})
+                                        # No mariadb-operator in the lab: the service roles' kubernetes
+                                        # runtime must not wait for their Database CRs (as the lab's
+                                        # keystone_wait_for_rollout: false).
+                                        **{kind: {"openstack_service_wait_for_rollout": False} for kind in SERVICES}})
     try:
         yield Plane(kube, op, ns, ks)
     finally:

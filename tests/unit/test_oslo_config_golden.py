@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.ansible import REPO, run_playbook
+from tests.helpers.golden import assert_matches_golden
 
 GOLDEN = REPO / "tests" / "golden" / "keystone"
 CASES = ["kubernetes", "host"]
@@ -26,18 +27,7 @@ def _render(case: str, out: Path) -> dict[str, str]:
 
 @pytest.mark.parametrize("case", CASES)
 def test_role_renders_golden_files(case, tmp_path):
-    rendered = _render(case, tmp_path / "out")
-    expected_dir = GOLDEN / case
-    if os.environ.get("C5C3_UPDATE_GOLDEN"):
-        expected_dir.mkdir(exist_ok=True)
-        for old in expected_dir.iterdir():
-            old.unlink()
-        for name, text in rendered.items():
-            (expected_dir / name).write_text(text)
-    expected = {p.name: p.read_text() for p in sorted(expected_dir.iterdir())}
-    assert sorted(rendered) == sorted(expected)
-    for name in expected:
-        assert rendered[name] == expected[name], name
+    assert_matches_golden(_render(case, tmp_path / "out"), GOLDEN / case)
 
 
 def test_rendering_is_deterministic(tmp_path):

@@ -7,12 +7,11 @@ keystone onto a private port, directories and database) and the lab inventory.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.helpers.processes import stop_gunicorn
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "operator" / "deploy"
@@ -88,19 +87,7 @@ class PrivateKeystone:
         return f"http://127.0.0.1:{self.port}/v3"
 
     def stop(self) -> None:
-        pidfile = self.root / "state" / "gunicorn.pid"
-        if not pidfile.exists():
-            return
-        pid = int(pidfile.read_text().strip())
-        try:
-            if "gunicorn" not in Path(f"/proc/{pid}/cmdline").read_text():
-                return
-            os.kill(pid, signal.SIGTERM)
-        except (FileNotFoundError, ProcessLookupError):
-            return
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
-            time.sleep(0.2)
+        stop_gunicorn(self.root / "state" / "gunicorn.pid")
 
 
 def start_operator(kube, tmp_path: Path, namespace: str, kinds: dict[str, dict]):

@@ -9,9 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import signal
 import socket
-import time
 import uuid
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import pymysql
 import pytest
 import requests
 
+from tests.helpers.processes import stop_gunicorn
 from tests.helpers.ansible import PlaybookResult, run_playbook
 
 PLAYBOOK = "playbooks/keystone.yml"
@@ -81,21 +80,6 @@ def _admin_sql(mariadb, sql: str) -> None:
         conn.close()
 
 
-def _stop_gunicorn(pidfile: Path) -> None:
-    if not pidfile.exists():
-        return
-    pid = int(pidfile.read_text().strip())
-    try:
-        if "gunicorn" not in Path(f"/proc/{pid}/cmdline").read_text():
-            return
-        os.kill(pid, signal.SIGTERM)
-    except (FileNotFoundError, ProcessLookupError):
-        return
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
-        time.sleep(0.2)
-
-
 @pytest.fixture(scope="session")
 def host_keystone(lab, mariadb, memcached) -> HostKeystone:
     settings = lab.settings
@@ -135,7 +119,7 @@ def host_keystone(lab, mariadb, memcached) -> HostKeystone:
                           verbose, verbose.stdout + verbose.stderr)
     yield handle
     if not os.environ.get("C5C3_KEYSTONE_ITEST_KEEP"):
-        _stop_gunicorn(root / "state" / "gunicorn.pid")
+        stop_gunicorn(root / "state" / "gunicorn.pid")
         _admin_sql(mariadb, f"DROP DATABASE IF EXISTS {db_name}")
         _admin_sql(mariadb, f"DROP USER IF EXISTS '{db_name}'@'%'")
         shutil.rmtree(root, ignore_errors=True)

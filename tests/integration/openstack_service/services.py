@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import signal
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 import requests
 
+from tests.helpers.processes import stop_gunicorn
 from tests.helpers.ansible import PlaybookResult, run_playbook
 from tests.integration.keystone.conftest import _admin_sql, host_keystone  # noqa: F401
 
@@ -73,21 +72,6 @@ def service_credentials(lab, host_keystone) -> dict[str, AppCredential]:  # noqa
         c.id = _ac_id(host_keystone.url, c.user, c.name, c.secret)
     _CREDENTIALS[str(host_keystone.root)] = creds
     return creds
-
-
-def stop_gunicorn(pidfile: Path) -> None:
-    if not pidfile.exists():
-        return
-    pid = int(pidfile.read_text().strip())
-    try:
-        if "gunicorn" not in Path(f"/proc/{pid}/cmdline").read_text():
-            return
-        os.kill(pid, signal.SIGTERM)
-    except (FileNotFoundError, ProcessLookupError):
-        return
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
-        time.sleep(0.2)
 
 
 @dataclasses.dataclass

@@ -14,7 +14,6 @@ import uuid
 from pathlib import Path
 
 import pymysql
-import pytest
 import requests
 
 from tests.helpers.processes import stop_gunicorn
@@ -80,8 +79,9 @@ def _admin_sql(mariadb, sql: str) -> None:
         conn.close()
 
 
-@pytest.fixture(scope="session")
-def host_keystone(lab, mariadb, memcached) -> HostKeystone:
+def deploy_host_keystone(lab, mariadb, memcached):
+    """The session's host-runtime keystone; registered once as the `host_keystone` fixture in
+    tests/integration/conftest.py so every suite shares one instance."""
     settings = lab.settings
     # Per pytest session (other suites reuse this fixture, possibly at the same time): own
     # directory, database and a free port in the keystone block (+2 is the molecule scenario's).

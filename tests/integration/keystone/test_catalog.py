@@ -10,6 +10,7 @@ from tests.helpers.ansible import run_playbook
 
 
 def test_catalog_role_creates_usable_service_accounts_idempotently(host_keystone):
+    # Names of its own: the keystone is shared with the glance/placement suites' service accounts.
     user_password = f"canary-user-{uuid.uuid4().hex}"
     ac_secret = f"canary-ac-{uuid.uuid4().hex}"
     extravars = {
@@ -17,13 +18,13 @@ def test_catalog_role_creates_usable_service_accounts_idempotently(host_keystone
                          "password": host_keystone.admin_password, "project_name": "admin",
                          "user_domain_id": "default", "project_domain_id": "default"},
         "catalog_regions": [{"name": "RegionTwo", "description": "second region"}],
-        "catalog_services": [{"name": "glance", "type": "image", "description": "Image service", "endpoints": [
+        "catalog_services": [{"name": "catalog-test", "type": "catalog-test", "description": "Test service", "endpoints": [
             {"interface": "public", "url": "http://glance.example:9292", "region": "RegionOne"},
             {"interface": "internal", "url": "http://glance.internal:9292", "region": "RegionTwo"}]}],
-        "catalog_users": [{"name": "glance", "password": user_password, "default_project": "service",
+        "catalog_users": [{"name": "catalog-test", "password": user_password, "default_project": "service",
                            "roles": [{"role": "service", "project": "service"},
                                      {"role": "admin", "project": "service"}]}],
-        "catalog_application_credentials": [{"name": "glance-runtime", "user": "glance",
+        "catalog_application_credentials": [{"name": "catalog-test-runtime", "user": "catalog-test",
                                              "user_password": user_password, "project": "service",
                                              "secret": ac_secret, "roles": ["service"]}],
     }
@@ -40,13 +41,13 @@ def test_catalog_role_creates_usable_service_accounts_idempotently(host_keystone
 
     # The application credential authenticates and its token carries the catalog and the role.
     body = {"auth": {"identity": {"methods": ["application_credential"], "application_credential": {
-        "name": "glance-runtime", "secret": ac_secret, "user": {"name": "glance", "domain": {"id": "default"}}}}}}
+        "name": "catalog-test-runtime", "secret": ac_secret, "user": {"name": "catalog-test", "domain": {"id": "default"}}}}}}
     resp = requests.post(f"{host_keystone.url}/auth/tokens", json=body, timeout=30)
     assert resp.status_code == 201, resp.text
     token = resp.json()["token"]
     assert [r["name"] for r in token["roles"]] == ["service"]
     assert token["project"]["name"] == "service"
-    image = [s for s in token["catalog"] if s["type"] == "image"][0]
+    image = [s for s in token["catalog"] if s["type"] == "catalog-test"][0]
     assert {(e["interface"], e["region"], e["url"]) for e in image["endpoints"]} == {
         ("public", "RegionOne", "http://glance.example:9292"),
         ("internal", "RegionTwo", "http://glance.internal:9292")}

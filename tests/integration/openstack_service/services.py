@@ -8,12 +8,11 @@ import os
 import uuid
 from pathlib import Path
 
-import pytest
 import requests
 
 from tests.helpers.processes import stop_gunicorn
 from tests.helpers.ansible import PlaybookResult, run_playbook
-from tests.integration.keystone.conftest import _admin_sql, host_keystone  # noqa: F401
+from tests.integration.keystone.conftest import _admin_sql
 
 
 @dataclasses.dataclass
@@ -38,8 +37,7 @@ def _ac_id(keystone_url: str, user: str, name: str, secret: str) -> str:
 _CREDENTIALS: dict[str, dict[str, AppCredential]] = {}
 
 
-@pytest.fixture(scope="session")
-def service_credentials(lab, host_keystone) -> dict[str, AppCredential]:  # noqa: F811
+def make_service_credentials(lab, host_keystone) -> dict[str, AppCredential]:
     """Users glance and placement (project service, roles service + admin), one application
     credential each and their catalog entries (the host runtime's ports), made by the catalog role;
     secrets are canaries."""

@@ -123,7 +123,10 @@ def test_promotion_accepts_a_real_rotation_and_a_repeat():
 
 @pytest.mark.parametrize("mangle, words", [
     (lambda prod, stg: {0: generate_key(), 1: prod[1], 2: generate_key()}, "not the production staged key 0"),
-    (lambda prod, stg: {0: generate_key(), 2: prod[0], 5: prod[0][:-2] + "A="}, "not the production staged key"),
+    # key 5: a valid key that differs from prod[0] in its last significant character (that
+    # character takes 16 values, so a fixed replacement would equal the original 1 time in 16)
+    (lambda prod, stg: {0: generate_key(), 2: prod[0],
+                        5: prod[0][:-2] + ("E=" if prod[0][-2] == "A" else "A=")}, "not the production staged key"),
     (lambda prod, stg: {0: generate_key(), 2: prod[0]}, "drops the production primary key 1"),
     (lambda prod, stg: initial_repository(), "not a rotation"),
 ])

@@ -148,6 +148,7 @@ def test_rotation_stages_then_promotes(kube, namespace, kube_vars):
 
 
 def test_conditions_published_into_the_keystone_cr(kube, namespace, kube_vars):
+    kube.install_crds(REPO / "operator/deploy/crds/keystone.openstack.c5c3.io_keystones.yaml")
     example = (REPO / "examples" / "keystone.yaml").read_text()
     kube.kubectl("-n", namespace, "apply", "-f", "-", input=example)
     result = run_playbook(PLAYBOOK, extravars={**kube_vars, "keystone_publish_status": True})

@@ -99,6 +99,10 @@ def start_operator(kube, tmp_path: Path, namespace: str, kinds: dict[str, dict])
     return op.start()
 
 
+def wait_for(predicate, **kwargs):
+    return _kit().wait_for(predicate, **kwargs)
+
+
 def get(kube, namespace: str, plural: str, name: str) -> dict:
     return json.loads(kube.kubectl("-n", namespace, "get", plural, name, "-o", "json").stdout)
 

@@ -41,3 +41,13 @@ def test_operator_may_reconcile_every_mapped_kind(mapping):
     for verb in ("get", "list", "watch", "patch"):
         assert allowed(rules, mapping.group, mapping.plural, verb), f"{verb} {mapping.id}"
     assert allowed(rules, mapping.group, f"{mapping.plural}/status", "patch"), f"patch {mapping.id}/status"
+
+
+@pytest.mark.parametrize("resource", ["secrets", "clusterrolebindings", "clusterroles"])
+def test_operator_may_not_delete_what_would_make_it_cluster_admin_or_lose_credentials(resource):
+    """The operator runs cluster-wide, so a rule here holds in every namespace: Secrets of services
+    turned off are garbage-collected with their CR instead of deleted by the operator."""
+    rules = aggregated_rules()
+    for group in ("", "rbac.authorization.k8s.io"):
+        assert not allowed(rules, group, resource, "delete")
+        assert not allowed(rules, group, resource, "deletecollection")

@@ -1,5 +1,6 @@
 """A small PKI for the lab's Kubernetes API: one CA, a serving certificate for 127.0.0.1,
-client certificates for the admin and the controller-manager, and the service-account key."""
+client certificates for the admin and the controller-manager, and the service-account key.
+The OVN TLS tests issue their ovsdb-server and client certificates with it, too."""
 from __future__ import annotations
 
 import datetime
@@ -34,7 +35,7 @@ def _name(cn: str, org: str | None = None) -> x509.Name:
     return x509.Name(attrs)
 
 
-def ensure_ca(pki: Path) -> None:
+def ensure_ca(pki: Path, cn: str = "c5c3-lab-ca") -> None:
     crt, key_path = pki / "ca.crt", pki / "ca.key"
     if crt.exists() and key_path.exists():
         return
@@ -42,7 +43,7 @@ def ensure_ca(pki: Path) -> None:
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(_name("c5c3-lab-ca")).issuer_name(_name("c5c3-lab-ca"))
+        .subject_name(_name(cn)).issuer_name(_name(cn))
         .public_key(key.public_key()).serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + VALIDITY)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)

@@ -38,10 +38,10 @@ options:
     type: bool
     default: true
   ssl_private_key:
-    description: Private key for C(ssl:) remotes.
+    description: Private key (PEM, unencrypted) of O(ssl_certificate), for C(ssl:) remotes.
     type: path
   ssl_certificate:
-    description: Certificate for C(ssl:) remotes.
+    description: Client certificate for C(ssl:) remotes; signed by the CA the servers trust.
     type: path
   ssl_ca_cert:
     description: CA certificate that signed the servers' certificates, for C(ssl:) remotes.

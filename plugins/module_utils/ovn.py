@@ -17,6 +17,7 @@ __metaclass__ = type
 
 import os
 import socket
+import ssl
 import time
 import traceback
 
@@ -82,11 +83,65 @@ def connection_kwargs(params):
     )
 
 
-def probe_remote(remote, timeout):
+def ssl_context(private_key, certificate, ca_cert):
+    """The client TLS context python-ovs builds for ``ssl:`` remotes (TLS 1.2+, the server's
+    certificate must chain to ``ca_cert``, no host name check - as OVS' own clients), built here
+    first so that a missing or mismatched file fails clearly before any connection is made."""
+    missing = [what for what, value in (("ssl_private_key", private_key), ("ssl_certificate", certificate),
+                                        ("ssl_ca_cert", ca_cert)) if not value]
+    if missing:
+        raise OvnError("ssl: remotes need ssl_private_key, ssl_certificate and ssl_ca_cert (missing: %s)"
+                       % ", ".join(missing))
+    for what, path in (("ssl_private_key", private_key), ("ssl_certificate", certificate),
+                       ("ssl_ca_cert", ca_cert)):
+        if not os.path.isfile(path):
+            raise OvnError("%s %s: no such file" % (what, path))
+        if not os.access(path, os.R_OK):
+            raise OvnError("%s %s: not readable" % (what, path))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.check_hostname = False
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        ctx.load_verify_locations(ca_cert)
+    except (ssl.SSLError, OSError) as exc:
+        raise OvnError("ssl_ca_cert %s holds no usable CA certificate: %s" % (ca_cert, _ssl_reason(exc)))
+    try:
+        ctx.load_cert_chain(certificate, private_key)
+    except (ssl.SSLError, OSError) as exc:
+        raise OvnError("ssl_certificate %s with ssl_private_key %s cannot be used: %s (the key must be "
+                       "the certificate's, unencrypted, both PEM)" % (certificate, private_key, _ssl_reason(exc)))
+    return ctx
+
+
+def _ssl_reason(exc):
+    return getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or str(exc)
+
+
+def _explain_tls_failure(exc):
+    """What a failed TLS handshake with an OVSDB server most likely means."""
+    text = str(exc)
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return ("TLS handshake failed: the server's certificate is not trusted (%s); is ssl_ca_cert the "
+                "CA that signed the server's certificate?" % _ssl_reason(exc))
+    if "unknown ca" in text or "bad certificate" in text or "certificate required" in text \
+            or "decrypt error" in text:
+        return ("TLS handshake failed: the server does not accept our certificate (%s); is ssl_certificate "
+                "signed by the CA the server trusts (its --ca-cert)?" % _ssl_reason(exc))
+    if isinstance(exc, (ssl.SSLEOFError, ConnectionResetError, BrokenPipeError)) or "EOF" in text \
+            or "wrong version number" in text or "record layer failure" in text or "packet length" in text:
+        return ("TLS handshake failed (%s): the server does not speak TLS there; does it listen with "
+                "pssl: rather than ptcp:?" % _ssl_reason(exc))
+    return "TLS handshake failed: %s" % (_ssl_reason(exc) or text or exc.__class__.__name__)
+
+
+def probe_remote(remote, timeout, ssl_ctx=None):
     """Return None if ``remote`` (unix:/tcp:/ssl:) accepts a connection, else why not.
 
     A stream open in python-ovs blocks without a deadline; probing first turns an unreachable
-    database into a prompt, clear failure."""
+    database into a prompt, clear failure. For ``ssl:`` remotes (given ``ssl_ctx``) the probe
+    completes the TLS handshake, so a wrong CA or certificate is reported as such, and closes
+    with a TLS close_notify (a bare close makes ovsdb-server log an SSL error per probe)."""
     kind, rest = remote.partition(":")[::2]
     try:
         if kind == "unix":
@@ -103,8 +158,37 @@ def probe_remote(remote, timeout):
             host, port = rest.rpartition(":")[::2]
             host = host.strip("[]")
             sock = socket.create_connection((host, int(port)), timeout=timeout)
-            sock.close()
+            if kind == "tcp" or ssl_ctx is None:
+                sock.close()
+                return None
+            try:
+                tls = ssl_ctx.wrap_socket(sock)
+            except (ssl.SSLError, ConnectionResetError, BrokenPipeError) as exc:
+                sock.close()
+                return _explain_tls_failure(exc)
+            try:
+                # With TLS 1.3 the server judges our certificate after our side of the handshake
+                # is done: only an answer to a request shows that it accepted us.
+                tls.sendall(b'{"id":"c5c3-probe","method":"echo","params":[]}')
+                answer = tls.recv(4096)
+            except (ssl.SSLEOFError, ConnectionResetError, BrokenPipeError):
+                answer = b""
+            except ssl.SSLError as exc:
+                tls.close()
+                return _explain_tls_failure(exc)
+            if not answer:
+                tls.close()
+                return ("the server closed the connection right after the TLS handshake: it does not "
+                        "accept our certificate; is ssl_certificate signed by the CA the server trusts "
+                        "(its --ca-cert)?")
+            try:
+                tls.unwrap()
+            except (ssl.SSLError, OSError):
+                pass
+            tls.close()
             return None
+    except socket.timeout:
+        return "timed out after %ss" % timeout
     except (OSError, ValueError) as exc:
         return str(exc)
     return "unsupported remote (use unix:PATH, tcp:HOST:PORT or ssl:HOST:PORT)"
@@ -203,6 +287,23 @@ class _ReconcileCommand(object):
         return "reconcile(%s)" % getattr(self.fn, "__name__", "fn")
 
 
+if OVSDBAPP_IMPORT_ERROR is None and hasattr(ovs_stream, "SSLStream"):
+    class _SSLStream(ovs_stream.SSLStream):
+        """python-ovs closes a TLS stream with a bare TCP shutdown, and ovsdb-server logs an SSL
+        error ("unexpected eof") for every connection a module closes. Send the TLS close_notify
+        first, as OVS' own clients do (non-blocking: it goes out, the peer's reply is not awaited)."""
+
+        def close(self):
+            if self.socket is not None:
+                try:
+                    self.socket.unwrap()
+                except (ssl.SSLError, OSError, ValueError):
+                    pass
+            return super(_SSLStream, self).close()
+
+    ovs_stream.Stream.register_method("ssl", _SSLStream)
+
+
 if OVSDBAPP_IMPORT_ERROR is None:
     class _Idl(ovsdbapp_connection.OvsdbIdl):
         """ovsdbapp sleeps after every row update to let other threads run; a module has no other
@@ -238,14 +339,14 @@ class OvnDb(object):
     def connect(self):
         if self.conn is not None:
             return self
+        ctx = None
         if any(r.startswith("ssl:") for r in self.remotes):
             key, cert, ca = self.ssl
-            if not (key and cert and ca):
-                raise OvnError("ssl: remotes need ssl_private_key, ssl_certificate and ssl_ca_cert")
+            ctx = ssl_context(key, cert, ca)
             ovs_stream.Stream.ssl_set_private_key_file(key)
             ovs_stream.Stream.ssl_set_certificate_file(cert)
             ovs_stream.Stream.ssl_set_ca_cert_file(ca)
-        problems = dict((r, probe_remote(r, min(self.timeout, 5.0))) for r in self.remotes)
+        problems = dict((r, probe_remote(r, min(self.timeout, 5.0), ctx)) for r in self.remotes)
         reachable = [r for r in self.remotes if problems[r] is None]
         if not reachable:
             raise OvnError("cannot reach the %s database at %s" % (self.schema, ", ".join(

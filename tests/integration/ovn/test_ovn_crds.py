@@ -46,6 +46,8 @@ def test_valid_examples_are_accepted_with_defaults(crds, kube, namespace):
     assert spec["tls"]["enabled"] is False
     chassis = json.loads(kube.kubectl("-n", namespace, "get", "ovnchassis", "hv1", "-o", "json").stdout)
     assert chassis["spec"]["encapsulation"]["type"] == "geneve"
+    node = json.loads(kube.kubectl("-n", namespace, "get", "ovsnode", "hv1", "-o", "json").stdout)
+    assert node["spec"]["datapathType"] == "auto" and "systemId" not in node["spec"]
     # status is a subresource: a status write goes through it, not through the main resource
     kube.kubectl("-n", namespace, "patch", "ovncluster", "ovn", "--subresource=status", "--type=merge",
                  "-p", json.dumps({"status": {"chassisCount": 1, "conditions": [
@@ -80,6 +82,11 @@ INVALID = [
      [{"physicalNetwork": "a", "bridge": "br-x"}, {"physicalNetwork": "b", "bridge": "br-x"}], "only one physical"),
     ("no-system-id", CHASSIS, ("spec",), {"hostname": "hv1", "encapsulation": {"ip": "10.0.0.1"}},
      "systemId: Required"),
+    ("ovsnode-br-int", OVSNODE, ("spec", "bridges"), [{"name": "br-int"}], "ovn-controller creates it"),
+    ("ovsnode-br-int-mapping", OVSNODE, ("spec", "bridgeMappings"), [{"physicalNetwork": "p", "bridge": "br-int"}],
+     "br-int"),
+    ("ovsnode-datapath", OVSNODE, ("spec", "datapathType"), "dpdk", "Unsupported value"),
+    ("ovsnode-long-bridge", OVSNODE, ("spec", "bridges"), [{"name": "br-much-too-long-name"}], "may not be more than 15"),
 ]
 
 
@@ -97,6 +104,9 @@ def test_immutable_fields_and_scale_down_step(crds, kube, namespace):
     apply(kube, namespace, OVSNODE, check=True)
     out = apply(kube, namespace, mutate(OVSNODE, ("spec", "nodeRef"), {"name": "hv2"}))
     assert out.returncode != 0 and "nodeRef is immutable" in out.stderr
+    apply(kube, namespace, mutate(OVSNODE, ("spec", "systemId"), "hv1"), check=True)
+    out = apply(kube, namespace, mutate(OVSNODE, ("spec", "systemId"), "hv1-new"))
+    assert out.returncode != 0 and "systemId is immutable" in out.stderr
     apply(kube, namespace, mutate(CLUSTER, ("spec", "northbound", "replicas"), 7), check=True)
     out = apply(kube, namespace, mutate(CLUSTER, ("spec", "northbound", "replicas"), 1))
     assert out.returncode != 0 and "at most two raft members" in out.stderr

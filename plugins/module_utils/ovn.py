@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 import socket
 import ssl
@@ -192,6 +193,105 @@ def probe_remote(remote, timeout, ssl_ctx=None):
     except (OSError, ValueError) as exc:
         return str(exc)
     return "unsupported remote (use unix:PATH, tcp:HOST:PORT or ssl:HOST:PORT)"
+
+
+def _open_stream(remote, timeout, ssl_ctx=None):
+    """A connected blocking socket to ``remote`` (unix:/tcp:/ssl:), TLS-wrapped for ssl:."""
+    kind, rest = remote.partition(":")[::2]
+    if kind == "unix":
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(rest)
+        except OSError:
+            sock.close()
+            raise
+        return sock
+    if kind not in ("tcp", "ssl"):
+        raise ValueError("unsupported remote (use unix:PATH, tcp:HOST:PORT or ssl:HOST:PORT)")
+    host, port = rest.rpartition(":")[::2]
+    sock = socket.create_connection((host.strip("[]"), int(port)), timeout=timeout)
+    if kind == "ssl":
+        if ssl_ctx is None:
+            sock.close()
+            raise ValueError("ssl: remotes need ssl_private_key, ssl_certificate and ssl_ca_cert")
+        try:
+            sock = ssl_ctx.wrap_socket(sock)
+        except (ssl.SSLError, OSError) as exc:
+            sock.close()
+            raise OSError(_explain_tls_failure(exc))
+    return sock
+
+
+def _uuid(value):
+    return value[1] if isinstance(value, list) and len(value) == 2 and value[0] == "uuid" else None
+
+
+def _optional_value(value):
+    if isinstance(value, list) and value and value[0] == "set":
+        return value[1][0] if value[1] else None
+    return value
+
+
+def server_status(remote, database, timeout=5.0, ssl_ctx=None):
+    """What one ovsdb-server says about ``database`` in its ``_Server`` database: model
+    (clustered/standalone/relay), whether it is connected to its cluster and is the leader, its
+    server and cluster ids and its raft log index. Read with one JSON-RPC ``transact`` over a
+    plain socket, so it works for every member (not only the leader) and needs no IDL.
+    Returns ``{"reachable": False, "error": ...}`` when the server cannot be asked."""
+    request = {"id": "c5c3-server-status", "method": "transact",
+               "params": ["_Server", {"op": "select", "table": "Database",
+                                      "where": [["name", "==", database]]}]}
+    try:
+        sock = _open_stream(remote, timeout, ssl_ctx)
+    except socket.timeout:
+        return dict(reachable=False, error="timed out after %ss" % timeout)
+    except (OSError, ValueError) as exc:
+        return dict(reachable=False, error=str(exc))
+    decoder = json.JSONDecoder()
+    buf = ""
+    try:
+        sock.sendall(json.dumps(request).encode())
+        deadline = time.time() + timeout
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return dict(reachable=False, error="the server closed the connection")
+            buf += chunk.decode("utf-8", "replace")
+            try:
+                reply, _end = decoder.raw_decode(buf.lstrip())
+            except ValueError:
+                if time.time() > deadline:
+                    return dict(reachable=False, error="no complete answer within %ss" % timeout)
+                continue
+            if reply.get("id") == request["id"]:
+                break
+            buf = ""  # a notification or echo; wait for our reply
+    except socket.timeout:
+        return dict(reachable=False, error="timed out after %ss" % timeout)
+    except (OSError, ssl.SSLError) as exc:
+        return dict(reachable=False, error=str(exc))
+    finally:
+        try:
+            if isinstance(sock, ssl.SSLSocket):
+                sock.unwrap()
+        except (OSError, ssl.SSLError, ValueError):
+            pass
+        sock.close()
+    if reply.get("error"):
+        return dict(reachable=False, error=str(reply["error"]))
+    result = (reply.get("result") or [{}])[0]
+    if result.get("error"):
+        return dict(reachable=False, error="%s: %s" % (result["error"], result.get("details", "")))
+    rows = result.get("rows") or []
+    if not rows:
+        return dict(reachable=True, error="the server does not serve %s" % database, model=None)
+    row = rows[0]
+    sid, cid = _uuid(row.get("sid")), _uuid(_optional_value(row.get("cid")))
+    index = _optional_value(row.get("index"))
+    return dict(reachable=True, model=row.get("model"), connected=bool(row.get("connected")),
+                leader=bool(row.get("leader")), server_id=sid[:4] if sid else None,
+                cluster_id=cid[:4] if cid else None, index=index)
 
 
 class Tables(object):

@@ -55,7 +55,8 @@ options:
     default: []
   status:
     description:
-      - Further top-level status fields to merge (a value of V(null) removes the field).
+      - Further top-level status fields to merge (a value of V(null) removes the field; in an
+        object given as a value, a key set to V(null) removes that key).
       - C(conditions) and the fields owned by the operator (C(appliedHash), C(observedGeneration),
         C(lastRun), C(progress)) are rejected.
     type: dict
@@ -124,6 +125,15 @@ OPERATOR_FIELDS = ("conditions", "appliedHash", "observedGeneration", "lastRun",
 CONFLICT_RETRIES = 8
 
 
+def _without_nulls(value):
+    """``value`` as the API server stores it after a merge patch: keys whose value is null are gone."""
+    if isinstance(value, dict):
+        return dict((k, _without_nulls(v)) for k, v in value.items() if v is not None)
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
 class CrStatus(CobaltCoreModule):
     argument_spec = dict(
         api_version=dict(type="str", required=True),
@@ -162,11 +172,12 @@ class CrStatus(CobaltCoreModule):
             live = self._get()
             before = self._managed(live.get("status") or {})
             conditions, cond_changed = merge_conditions(before["conditions"], updates, now_rfc3339())
+            # A null anywhere removes that field (merge patch): compare what would be stored.
             fields = dict((k, v) for k, v in self.params["status"].items()
-                          if (live.get("status") or {}).get(k) != v)
+                          if (live.get("status") or {}).get(k) != _without_nulls(v))
             after = dict(before, conditions=conditions)
             after.update(self.params["status"])
-            after = dict((k, v) for k, v in after.items() if v is not None)
+            after = dict((k, _without_nulls(v)) for k, v in after.items() if v is not None)
             self.changed = cond_changed or bool(fields)
             self.diff = {"before": before, "after": after}
             self.results = {"conditions": conditions, "status": after}

@@ -11,10 +11,15 @@ DOCUMENTATION = r"""
 module: ovn_cluster_info
 short_description: Raft state of a clustered OVN database (role, leader, members, term, index)
 description:
-  - Asks each member of a clustered NB or SB database for its raft state through its control
-    socket (C(ovs-appctl -t CTL cluster/status DB)) and summarises the cluster.
-  - Members whose socket does not answer are reported as unreachable instead of failing, so the
-    module can watch a failover; it fails only if no member answers.
+  - Asks each member of a clustered NB or SB database for its raft state and summarises the
+    cluster: either through the members' control sockets (O(ctl_sockets),
+    C(ovs-appctl -t CTL cluster/status DB)) on the members' host, or over the network through
+    their OVSDB remotes (O(db)), from each server's C(_Server) database - what a controller
+    outside the members' hosts (the operator, for pods) can do.
+  - Over O(db) the raft term and the full membership list are not available (C(_Server) does not
+    publish them); C(term) is then null and C(servers) lists the members that answered.
+  - Members that do not answer are reported as unreachable instead of failing, so the module can
+    watch a failover; it fails only if no member answers.
 version_added: 0.1.0
 author:
   - CobaltCore for Ansible contributors (@c5c3)
@@ -22,9 +27,24 @@ options:
   ctl_sockets:
     description:
       - Absolute paths of the members' unixctl sockets (ovsdb-server C(--unixctl)).
+      - Exactly one of O(ctl_sockets) and O(db) is required.
     type: list
     elements: path
-    required: true
+  db:
+    description:
+      - OVSDB remotes of every member, C(tcp:HOST:PORT), C(ssl:HOST:PORT) or C(unix:PATH) - one
+        per member (not a load-balanced Service: each answer is about the server that gives it).
+    type: list
+    elements: str
+  ssl_private_key:
+    description: Private key (PEM, unencrypted) for C(ssl:) remotes in O(db).
+    type: path
+  ssl_certificate:
+    description: Client certificate for C(ssl:) remotes in O(db).
+    type: path
+  ssl_ca_cert:
+    description: CA certificate that signed the servers' certificates, for C(ssl:) remotes in O(db).
+    type: path
   database:
     description: Database name.
     type: str
@@ -35,7 +55,8 @@ options:
     type: int
     default: 5
 notes:
-  - Runs on the host of the members (the sockets are local), needs C(ovs-appctl).
+  - With O(ctl_sockets) it runs on the host of the members (the sockets are local) and needs
+    C(ovs-appctl); with O(db) it only needs to reach the remotes.
 """
 
 EXAMPLES = r"""
@@ -47,6 +68,12 @@ EXAMPLES = r"""
 - name: Fail unless there is a leader and three members
   ansible.builtin.assert:
     that: [nb.leader is not none, nb.servers | length == 3]
+
+- name: The same from anywhere, over the members' OVSDB remotes (no term)
+  c5c3.cobaltcore.ovn_cluster_info:
+    db: [tcp:10.0.0.11:6641, tcp:10.0.0.12:6641, tcp:10.0.0.13:6641]
+    database: OVN_Northbound
+  register: nb
 """
 
 RETURN = r"""
@@ -61,12 +88,12 @@ leader:
   type: str
   sample: 2a40
 leader_address:
-  description: Raft address of the leader.
+  description: Raft address of the leader (with O(db), its remote as given).
   returned: always
   type: str
   sample: tcp:10.0.0.11:6643
 term:
-  description: Highest raft term reported by a member.
+  description: Highest raft term reported by a member (null with O(db)).
   returned: always
   type: int
   sample: 3
@@ -82,7 +109,10 @@ servers:
   elements: dict
   sample: [{id: 2a40, address: "tcp:10.0.0.11:6643"}]
 members:
-  description: Per queried socket; C(reachable) false when it did not answer.
+  description:
+    - Per queried socket (C(ctl)) or remote (C(remote)); C(reachable) false when it did not answer.
+    - With O(db), C(connected) tells whether the member is connected to its cluster (it has a
+      leader); C(role) is C(leader), C(follower) or C(disconnected).
   returned: always
   type: list
   elements: dict
@@ -91,17 +121,27 @@ members:
 """
 
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.base import CobaltCoreModule
-from ansible_collections.c5c3.cobaltcore.plugins.module_utils.ovn import parse_cluster_status
+from ansible_collections.c5c3.cobaltcore.plugins.module_utils.ovn import (
+    parse_cluster_status, server_status, ssl_context,
+)
 
 
 class OvnClusterInfo(CobaltCoreModule):
     argument_spec = dict(
-        ctl_sockets=dict(type="list", elements="path", required=True),
+        ctl_sockets=dict(type="list", elements="path"),
+        db=dict(type="list", elements="str"),
+        ssl_private_key=dict(type="path"),
+        ssl_certificate=dict(type="path"),
+        ssl_ca_cert=dict(type="path"),
         database=dict(type="str", choices=["OVN_Northbound", "OVN_Southbound"], default="OVN_Northbound"),
         timeout=dict(type="int", default=5),
     )
+    module_kwargs = dict(mutually_exclusive=[("ctl_sockets", "db")],
+                         required_one_of=[("ctl_sockets", "db")])
 
     def run(self):
+        if self.params["db"] is not None:
+            return self.run_remotes()
         appctl = self.module.get_bin_path("ovs-appctl", required=True)
         members = []
         for ctl in self.params["ctl_sockets"]:
@@ -127,6 +167,43 @@ class OvnClusterInfo(CobaltCoreModule):
             term=max(m.get("term", 0) for m in answered),
             index=source.get("index") if leaders else max(m.get("index", 0) for m in answered),
             servers=servers,
+            members=members,
+        )
+
+
+    def run_remotes(self):
+        remotes = [r.strip() for item in self.params["db"] for r in item.split(",") if r.strip()]
+        if not remotes:
+            self.fail("db: no remote given")
+        ctx = None
+        if any(r.startswith("ssl:") for r in remotes):
+            ctx = ssl_context(self.params["ssl_private_key"], self.params["ssl_certificate"],
+                              self.params["ssl_ca_cert"])
+        members = []
+        for remote in remotes:
+            info = server_status(remote, self.params["database"], float(self.params["timeout"]), ctx)
+            member = dict(info, remote=remote)
+            # "leader" is the leader's id in the ctl_sockets form; here: is this member the leader
+            member["is_leader"] = member.pop("leader", False)
+            if info.get("reachable") and info.get("model") is not None:
+                member["role"] = ("leader" if member["is_leader"] else "follower") if info["connected"] else "disconnected"
+                member["status"] = "cluster member" if info["connected"] else "disconnected"
+            elif info.get("reachable"):
+                member["reachable"] = False  # it answers, but does not serve this database
+            members.append(member)
+        answered = [m for m in members if m["reachable"]]
+        if not answered:
+            self.fail("no member of the %s cluster answered: %s" % (self.params["database"], "; ".join(
+                "%s (%s)" % (m["remote"], m.get("error")) for m in members)), members=members)
+        leaders = [m for m in answered if m.get("role") == "leader"]
+        source = leaders[0] if leaders else answered[0]
+        self.results.update(
+            cluster_id=source.get("cluster_id"),
+            leader=source["server_id"] if leaders else None,
+            leader_address=source["remote"] if leaders else None,
+            term=None,
+            index=source.get("index") if leaders else max(m.get("index") or 0 for m in answered),
+            servers=[dict(id=m["server_id"], address=m["remote"]) for m in answered if m.get("connected")],
             members=members,
         )
 

@@ -108,6 +108,25 @@ def test_cluster_info_reports_leader_members_term_index(ovn):
     assert none["failed"] and "no member" in none["msg"]
 
 
+def test_cluster_info_over_the_ovsdb_remotes_agrees_with_the_control_sockets(ovn, nb_db, sb_db):
+    for db, name, remotes in (("nb", "OVN_Northbound", nb_db), ("sb", "OVN_Southbound", sb_db)):
+        truth = run_module("ovn_cluster_info", {"ctl_sockets": [str(ovn.ctl(db, n)) for n in (1, 2, 3)],
+                                                "database": name})
+        info = run_module("ovn_cluster_info", {"db": remotes + ["tcp:127.0.0.1:1"], "database": name})
+        assert not info.get("failed"), info.get("msg")
+        assert info["leader"] == truth["leader"] and info["cluster_id"] == truth["cluster_id"]
+        assert sorted(s["id"] for s in info["servers"]) == sorted(s["id"] for s in truth["servers"])
+        leader = next(m for m in info["members"] if m.get("role") == "leader")
+        assert info["leader_address"] == leader["remote"] and leader["is_leader"] is True
+        assert info["term"] is None and info["index"] >= 1
+        assert info["members"][3] == {"reachable": False, "error": "[Errno 111] Connection refused",
+                                      "remote": "tcp:127.0.0.1:1", "is_leader": False}
+    wrong_db = run_module("ovn_cluster_info", {"db": nb_db, "database": "OVN_Southbound"})
+    assert wrong_db["failed"] and "does not serve OVN_Southbound" in wrong_db["msg"]
+    both = run_module("ovn_cluster_info", {"db": nb_db, "ctl_sockets": ["/x.ctl"]})
+    assert both["failed"] and "mutually exclusive" in both["msg"]
+
+
 def test_lab_chassis_registered_and_a_port_binds(ovn, nb_db, sb_db, tag):
     sw, port = f"bind-{tag}", f"vif-{tag}"
     chassis = run_module("ovn_chassis_info", {"db": sb_db, "name": "lab-chassis-1"})["chassis"]

@@ -12,7 +12,7 @@ module: ovn_cluster_info
 short_description: Raft state of a clustered OVN database (role, leader, members, term, index)
 description:
   - Asks each member of a clustered NB or SB database for its raft state and summarises the
-    cluster: either through the members' control sockets (O(ctl_sockets),
+    cluster, either through the members' control sockets (O(ctl_sockets),
     C(ovs-appctl -t CTL cluster/status DB)) on the members' host, or over the network through
     their OVSDB remotes (O(db)), from each server's C(_Server) database - what a controller
     outside the members' hosts (the operator, for pods) can do.
@@ -33,7 +33,7 @@ options:
   db:
     description:
       - OVSDB remotes of every member, C(tcp:HOST:PORT), C(ssl:HOST:PORT) or C(unix:PATH) - one
-        per member (not a load-balanced Service: each answer is about the server that gives it).
+        per member (not a load-balanced Service, as each answer is about the server that gives it).
     type: list
     elements: str
   ssl_private_key:
@@ -169,7 +169,6 @@ class OvnClusterInfo(CobaltCoreModule):
             servers=servers,
             members=members,
         )
-
 
     def run_remotes(self):
         remotes = [r.strip() for item in self.params["db"] for r in item.split(",") if r.strip()]

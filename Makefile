@@ -14,6 +14,10 @@ VERSION     := $(shell sed -n 's/^version: *//p' galaxy.yml)
 BUILD_DIR   ?= build
 TARBALL     := $(BUILD_DIR)/c5c3-cobaltcore-$(VERSION).tar.gz
 PYTEST_ARGS ?=
+# Suites run in parallel on this many pytest-xdist workers (tests/conftest.py keeps suites that
+# share lab state on one worker); 0 runs everything in this one process.
+PYTEST_WORKERS ?= 2
+PYTEST      := $(BIN)/pytest $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup)
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
@@ -82,13 +86,13 @@ sanity: install-tarball
 	  $(BIN)/ansible-test sanity --venv --python 3.11 --color no
 
 unit: venv collection-link
-	@$(BIN)/pytest -m "not integration" $(PYTEST_ARGS)
+	@$(PYTEST) -m "not integration" $(PYTEST_ARGS)
 
 integration: deps venv kube collection-link
-	@$(BIN)/pytest -m integration $(PYTEST_ARGS)
+	@$(PYTEST) -m integration $(PYTEST_ARGS)
 
 test: deps venv kube collection-link lint sanity
-	@$(BIN)/pytest $(PYTEST_ARGS)
+	@$(PYTEST) $(PYTEST_ARGS)
 
 bench: deps venv kube collection-link
 	@$(BIN)/python bench/run.py $(BENCH)

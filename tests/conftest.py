@@ -3,10 +3,16 @@
 A component that already runs (a developer's `make lab-up`) is reused and left running; what the
 session starts itself it stops at the end (set C5C3_LAB_KEEP=1 to keep it). Tests get connection
 details from the fixtures, never from hard-coded ports.
+
+Parallel runs (pytest-xdist, `make test` uses `-n $(PYTEST_WORKERS) --dist loadgroup`): workers
+start components under a file lock and never stop them; the controlling process stops, at the end,
+what was not running when the session began. Tests that share state outside their own namespace
+run on one worker: see ``xdist_group_of``.
 """
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import os
 import sys
 from pathlib import Path
@@ -20,44 +26,86 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / ".collections"))
 
 from c5c3lab import Lab  # noqa: E402
+from c5c3lab.components import REGISTRY  # noqa: E402
 from c5c3lab.components.kubernetes import kube_bin_dir, kubectl as lab_kubectl  # noqa: E402
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "integration: needs real lab services (started on demand)")
+    config.addinivalue_line("markers", "xdist_group(name): tests of one group run on one xdist worker")
 
 
+def _is_xdist_worker(config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def xdist_group_of(item, keystone_modules: set[str]) -> str:
+    """The xdist group of a test. Every module using the session's host keystone shares one (that
+    keystone has one port and one directory). Other integration tests group by suite directory:
+    suites share module fixtures and lab state beyond their namespaces (the OVN raft leader a test
+    kills, the lab's two hypervisors, Ceph's pools). The rest group by module."""
+    path = str(Path(str(item.fspath)).resolve().relative_to(REPO))
+    if path in keystone_modules:
+        return "host-keystone"
+    parts = Path(path).parts
+    if parts[:2] == ("tests", "integration") and len(parts) > 3:
+        return parts[2]
+    return path
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's loadgroup reads the markers
 def pytest_collection_modifyitems(config, items):
-    # Everything under tests/integration is an integration test, whatever its author forgot.
+    keystone_modules = {str(Path(str(i.fspath)).resolve().relative_to(REPO))
+                        for i in items if "host_keystone" in getattr(i, "fixturenames", ())}
     for item in items:
+        # Everything under tests/integration is an integration test, whatever its author forgot.
         if "/integration/" in str(item.fspath):
             item.add_marker(pytest.mark.integration)
+        item.add_marker(pytest.mark.xdist_group(name=xdist_group_of(item, keystone_modules)))
+
+
+def pytest_sessionstart(session):
+    if not _is_xdist_worker(session.config):
+        lab = Lab()
+        session.config.stash[_RUNNING_AT_START] = {n for n in REGISTRY if lab.component(n).running()}
+
+
+def pytest_sessionfinish(session):
+    """Stop what this run started (all workers are done when the controller gets here)."""
+    if _is_xdist_worker(session.config) or os.environ.get("C5C3_LAB_KEEP"):
+        return
+    before = session.config.stash.get(_RUNNING_AT_START, None)
+    if before is None:
+        return
+    lab = Lab()
+    started = [n for n in REGISTRY if n not in before and lab.component(n).running()]
+    if started:
+        lab.down(started)
+
+
+_RUNNING_AT_START = pytest.StashKey[set]()
 
 
 class LabHandle:
-    """The session's view of the lab: start components on demand, remember which it started."""
+    """The session's view of the lab: start components on demand (one process at a time)."""
 
     def __init__(self, lab: Lab):
         self.lab = lab
         self.settings = lab.settings
-        self.started: list[str] = []
 
     def ensure(self, *names: str) -> None:
-        self.started.extend(self.lab.up(names))
+        self.settings.lab_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.settings.lab_dir / ".ensure.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self.lab.up(names)
 
     def component(self, name: str):
         return self.lab.component(name)
 
-    def teardown(self) -> None:
-        if self.started and not os.environ.get("C5C3_LAB_KEEP"):
-            self.lab.down(self.started)
-
 
 @pytest.fixture(scope="session")
 def lab():
-    handle = LabHandle(Lab())
-    yield handle
-    handle.teardown()
+    return LabHandle(Lab())
 
 
 @dataclasses.dataclass

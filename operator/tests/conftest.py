@@ -35,6 +35,7 @@ from cobaltcore_operator.testing import (  # noqa: E402
     OperatorProcess, install_rbac, service_account_kubeconfig)
 lab, kube, namespace = _top.lab, _top.kube, _top.namespace
 pytest_collection_modifyitems = _top.pytest_collection_modifyitems
+pytest_sessionstart, pytest_sessionfinish = _top.pytest_sessionstart, _top.pytest_sessionfinish
 
 
 @pytest.fixture(scope="session")

@@ -55,3 +55,16 @@ def test_catalog_role_creates_usable_service_accounts_idempotently(host_keystone
     regions = requests.get(f"{host_keystone.url}/regions", headers=headers, timeout=10).json()["regions"]
     assert {"id": "RegionTwo", "description": "second region"}.items() <= \
         [r for r in regions if r["id"] == "RegionTwo"][0].items()
+
+    # A new secret for the same credential (rotation, or a Secret re-created): the stale
+    # credential is replaced, the old secret stops working, and the run after is a no-op again.
+    rotated = f"canary-ac-{uuid.uuid4().hex}"
+    extravars["catalog_application_credentials"][0]["secret"] = rotated
+    third = run_playbook("playbooks/catalog.yml", extravars=extravars)
+    assert third.rc == 0, third.stdout[-3000:]
+    assert third.changed == 1
+    old = requests.post(f"{host_keystone.url}/auth/tokens", json=body, timeout=30)
+    assert old.status_code == 401, old.text
+    body["auth"]["identity"]["application_credential"]["secret"] = rotated
+    assert requests.post(f"{host_keystone.url}/auth/tokens", json=body, timeout=30).status_code == 201
+    assert run_playbook("playbooks/catalog.yml", extravars=extravars).changed == 0

@@ -3,10 +3,12 @@ content are asserted; nothing waits for pods)."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import uuid
 
 import pytest
+import yaml
 
 from tests.helpers.ansible import REPO, run_playbook
 
@@ -163,3 +165,41 @@ def test_conditions_published_into_the_keystone_cr(kube, namespace, kube_vars):
     assert status["endpoint"] == f"http://keystone.{namespace}.svc:5000/v3"
     for secret in (kube_vars["keystone_admin_password"], kube_vars["keystone_database_password"]):
         assert secret not in json.dumps(status)
+
+
+def test_keystone_cr_with_an_image_digest_runs_every_pod_from_repository_at_digest(kube, namespace, kube_vars):
+    """spec.image.digest (the CRD takes exactly one of tag or digest) is projected by
+    playbooks/keystone_cr.yml and pins every pod: API, db_sync, bootstrap, rotation CronJobs."""
+    kube.install_crds(REPO / "operator/deploy/crds/keystone.openstack.c5c3.io_keystones.yaml")
+    digest = "sha256:" + hashlib.sha256(uuid.uuid4().bytes).hexdigest()
+    cr = yaml.safe_load((REPO / "examples" / "keystone.yaml").read_text())
+    cr["metadata"]["namespace"] = namespace
+    cr["spec"]["image"] = {"repository": "ghcr.io/c5c3/keystone", "digest": digest}
+    cr["spec"]["replicas"] = 1
+    del cr["spec"]["cache"]  # no Memcached CR in this namespace
+    kube.kubectl("-n", namespace, "apply", "-f", "-", input=json.dumps(cr))  # the CRD accepts it
+    for name, password in (("keystone-db-credentials", kube_vars["keystone_database_password"]),
+                           ("keystone-admin-credentials", kube_vars["keystone_admin_password"])):
+        kube.kubectl("-n", namespace, "apply", "-f", "-", input=json.dumps({
+            "apiVersion": "v1", "kind": "Secret", "metadata": {"name": name},
+            "data": {"password": base64.b64encode(password.encode()).decode()}}))
+    result = run_playbook("playbooks/keystone_cr.yml", extravars={
+        "cobaltcore_kubeconfig": str(kube.kubeconfig), "keystone_cr_runtime": "kubernetes",
+        "keystone_wait_for_rollout": False,
+        "cobaltcore_cr": {"api_version": cr["apiVersion"], "kind": "Keystone", "plural": "keystones",
+                          "name": "keystone", "namespace": namespace, "spec": cr["spec"], "action": "apply"}})
+    assert result.rc == 0, result.stdout[-4000:]
+
+    image = f"ghcr.io/c5c3/keystone@{digest}"
+    pod = get(kube, namespace, "deployment", "keystone")["spec"]["template"]["spec"]
+    assert [c["image"] for c in pod["containers"]] == [image]
+    jobs = get(kube, namespace, "jobs", selector="app.kubernetes.io/instance=keystone")["items"]
+    assert {j["metadata"]["labels"]["app.kubernetes.io/component"] for j in jobs} == {"db-sync", "bootstrap"}
+    for job in jobs:
+        assert [c["image"] for c in job["spec"]["template"]["spec"]["containers"]] == [image]
+    cronjobs = get(kube, namespace, "cronjobs")["items"]
+    assert len(cronjobs) == 2
+    for cronjob in cronjobs:
+        assert [c["image"] for c in cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]] == [image]
+    status = get(kube, namespace, "keystones.keystone.openstack.c5c3.io", "keystone")["status"]
+    assert {c["type"]: c["status"] for c in status["conditions"]}["ConfigReady"] == "True"

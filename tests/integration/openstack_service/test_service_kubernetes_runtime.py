@@ -44,7 +44,9 @@ def test_glance_from_its_custom_resource(kube, namespace):
     cr = {"apiVersion": "glance.openstack.c5c3.io/v1alpha1", "kind": "Glance",
           "metadata": {"name": "glance", "namespace": namespace}, "spec": spec}
     kube.kubectl("apply", "--server-side", "-f", "-", input=json.dumps(cr))
+    # The lab inventory runs CR-driven glances on the host (glance_cr_runtime); this test is the kubernetes one.
     extravars = {"cobaltcore_kubeconfig": str(kube.kubeconfig), "glance_wait_for_rollout": False,
+                 "glance_cr_runtime": "kubernetes",
                  "cobaltcore_cr": {"api_version": cr["apiVersion"], "kind": "Glance", "plural": "glances",
                                    "name": "glance", "namespace": namespace, "spec": spec, "action": "apply"}}
     first = run_playbook("playbooks/glance.yml", extravars=extravars, verbosity=1)

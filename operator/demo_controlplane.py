@@ -1,17 +1,20 @@
 """`make demo`, control-plane part: one ControlPlane custom resource reaches Ready through the
-operator, with a real keystone answering.
+operator, with a real keystone, glance and placement answering.
 
 The operator runs locally against the lab as its own ServiceAccount (shipped RBAC, TokenRequest
 token) with the shipped operator/mappings.yaml and the lab inventory. The demo applies
 examples/controlplane_lab.yaml; the operator runs playbooks/controlplane.yml (infrastructure on the
-lab's host services, a Keystone CR owned by the ControlPlane, the catalog) and, in parallel,
-playbooks/keystone_cr.yml for that Keystone CR, whose lab runtime is `host`
-(inventories/lab/group_vars/all/operator.yml): keystone under gunicorn on the lab's keystone port,
-from the same rendered files a pod would mount. Then: `kubectl get controlplane,keystone`,
-`openstack token issue` and `openstack catalog list` against that keystone.
+lab's host services, a Keystone CR owned by the ControlPlane, the catalog, Glance and Placement CRs
+it owns) and, in parallel, playbooks/keystone_cr.yml, glance.yml and placement.yml for those CRs,
+whose lab runtime is `host` (inventories/lab/group_vars/all/operator.yml): keystone, glance-api and
+placement-api under gunicorn on the lab's ports, from the same rendered files a pod would mount;
+glance stores images in the lab's Ceph pool `images`. Then: `kubectl get` of the four kinds,
+`openstack token issue`, `catalog list`, `image create` (1 KiB of zeros, replacing the demo's image
+of an earlier run), `image list` and `resource provider list`, all through the catalog.
 
 Idempotent: the Secrets hold the lab's generated passwords (the inventory-driven lab keystone uses
-the same), so a second demo finds every desired state applied and the operator starts no playbook.
+the same), so a second demo finds every desired state applied and the operator starts no playbook;
+the demo checks that whenever the ControlPlane was already Ready for its spec.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import yaml
@@ -27,6 +31,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "lab"), str(REPO / "operator")]
 
+from c5c3lab import Lab  # noqa: E402
 from c5c3lab.components.kubernetes import kubectl as lab_kubectl  # noqa: E402
 from c5c3lab.settings import load_settings  # noqa: E402
 from cobaltcore_operator.testing import (  # noqa: E402
@@ -37,6 +42,14 @@ DEPLOY = REPO / "operator" / "deploy"
 EXAMPLE = REPO / "examples" / "controlplane_lab.yaml"
 KEYSTONE = "keystones.keystone.openstack.c5c3.io"
 CONTROLPLANE = "controlplanes.c5c3.io"
+GLANCE = "glances.glance.openstack.c5c3.io"
+PLACEMENT = "placements.placement.openstack.c5c3.io"
+# kind -> (CRD file, aggregated ClusterRole file): everything the operator reconciles here.
+KINDS = {"Keystone": ("keystone.openstack.c5c3.io_keystones.yaml", "rbac-keystone.yaml"),
+         "ControlPlane": ("c5c3.io_controlplanes.yaml", "rbac-controlplane.yaml"),
+         "Glance": ("glance.openstack.c5c3.io_glances.yaml", "rbac-glance.yaml"),
+         "Placement": ("placement.openstack.c5c3.io_placements.yaml", "rbac-placement.yaml")}
+IMAGE = "cobaltcore-demo"
 
 
 def secret(name: str, data: dict[str, str]) -> str:
@@ -64,6 +77,32 @@ def ready_object(kubectl, plural: str, name: str):
     return None
 
 
+def current(kubectl, plural: str, name: str) -> dict | None:
+    out = kubectl("-n", NAMESPACE, "get", plural, name, "-o", "json", check=False)
+    return json.loads(out.stdout) if out.returncode == 0 else None
+
+
+def check_repeat(op, before: dict | None, got: dict) -> None:
+    """A ControlPlane that was already Ready for the same spec: the operator must start no playbook
+    (every watched object's desired state is already applied). Waits until the operator has seen
+    the four objects, then compares the run counter."""
+    status = (before or {}).get("status") or {}
+    ready = any(c["type"] == "Ready" and c["status"] == "True" for c in status.get("conditions") or [])
+    same = before is not None and ready and status.get("observedGeneration") == before["metadata"]["generation"] \
+        and got["metadata"]["generation"] == before["metadata"]["generation"]
+    if not same:
+        print(f"  playbook runs by this operator: {op.metric('cobaltcore_operator_runs_total'):.0f}")
+        return
+    wait_for(lambda: op.metric("cobaltcore_operator_skipped_noop_events_total") >= len(KINDS)
+             or op.metric("cobaltcore_operator_runs_total") > 0, timeout=120, what="the operator to see every object")
+    time.sleep(3)  # a run, had one been queued, would have started by now
+    runs = op.metric("cobaltcore_operator_runs_total")
+    skipped = op.metric("cobaltcore_operator_skipped_noop_events_total")
+    if runs:
+        raise SystemExit(f"repeat demo: nothing changed, yet the operator started {runs:.0f} playbook(s)")
+    print(f"  repeat demo: nothing changed, the operator started no playbook ({skipped:.0f} no-op events)")
+
+
 def main() -> int:
     settings = load_settings()
 
@@ -71,13 +110,15 @@ def main() -> int:
         return lab_kubectl(settings, *args, input=input, check=check)
 
     server = json.loads(kubectl("config", "view", "--minify", "-o", "json").stdout)["clusters"][0]["cluster"]["server"]
-    for crd in ("keystone.openstack.c5c3.io_keystones.yaml", "c5c3.io_controlplanes.yaml"):
+    for crd, _ in KINDS.values():
         kubectl("apply", "--server-side", "-f", str(DEPLOY / "crds" / crd))
-    who = install_rbac(kubectl, DEPLOY / "rbac-keystone.yaml", DEPLOY / "rbac-controlplane.yaml",
+    who = install_rbac(kubectl, *[DEPLOY / rbac for _, rbac in KINDS.values()],
                        probe=("patch", CONTROLPLANE, "--subresource=status", "-A"))
-    wait_for(lambda: kubectl("auth", "can-i", "patch", KEYSTONE, "--subresource=status", "-A", "--as", who,
-                             check=False).stdout.strip() == "yes", what="the Keystone ClusterRole")
-    for crd in (KEYSTONE, CONTROLPLANE):
+    for plural in (KEYSTONE, GLANCE, PLACEMENT):
+        wait_for(lambda plural=plural: kubectl("auth", "can-i", "patch", plural, "--subresource=status", "-A",
+                                               "--as", who, check=False).stdout.strip() == "yes",
+                 what=f"the ClusterRole of {plural}")
+    for crd in (KEYSTONE, CONTROLPLANE, GLANCE, PLACEMENT):
         kubectl("wait", "--for=condition=Established", "--timeout=60s", f"crd/{crd}")
     kubectl("apply", "--server-side", "-f", "-", input=json.dumps(
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}))
@@ -99,15 +140,16 @@ def main() -> int:
         tmp_path = Path(tmp)
         kubeconfig = service_account_kubeconfig(kubectl, server, settings.lab_dir / "pki" / "ca.crt",
                                                 tmp_path / "kubeconfig")
-        # The shipped entries of the two kinds whose RBAC the demo installed.
-        mappings = mapping_subset(tmp_path / "mappings.yaml", {"Keystone": {}, "ControlPlane": {}})
+        # The shipped entries of the kinds whose RBAC the demo installed.
+        mappings = mapping_subset(tmp_path / "mappings.yaml", {kind: {} for kind in KINDS})
         op = OperatorProcess(kubeconfig, mappings, NAMESPACE, tmp_path / "work",
                              tmp_path / "operator.log", ["--inventory", str(REPO / "inventories" / "lab")])
         print(f"operator: running as system:serviceaccount:cobaltcore-system:cobaltcore-operator on {server}")
         op.start()
         try:
-            kubectl("-n", NAMESPACE, "apply", "--server-side", "--field-manager=demo", "-f", str(EXAMPLE))
             name = yaml.safe_load(EXAMPLE.read_text())["metadata"]["name"]
+            before = current(kubectl, CONTROLPLANE, name)
+            kubectl("-n", NAMESPACE, "apply", "--server-side", "--field-manager=demo", "-f", str(EXAMPLE))
             print(f"applied {EXAMPLE.relative_to(REPO)}; waiting for ControlPlane {NAMESPACE}/{name} to be Ready "
                   "(first time: a few minutes)")
 
@@ -121,13 +163,15 @@ def main() -> int:
                   f"{last.get('result')} (changed={last.get('changed')})")
             for cond in got["status"]["conditions"]:
                 print(f"  {cond['type']:<20} {cond['status']:<8} {cond.get('reason', '')}: {cond.get('message', '')}")
+            check_repeat(op, before, got)
             keystone = json.loads(kubectl("-n", NAMESPACE, "get", KEYSTONE, "keystone", "-o", "json").stdout)
+            glance = json.loads(kubectl("-n", NAMESPACE, "get", GLANCE, "glance", "-o", "json").stdout)
         except Exception:
             print(op.log()[-4000:], file=sys.stderr)
             raise
         finally:
             op.stop()
-        for kind in ("controlplane", "keystone"):
+        for kind in ("controlplane", "keystone", "glance", "placement"):
             print(f"$ kubectl -n {NAMESPACE} get {kind}")
             print(kubectl("-n", NAMESPACE, "get", kind).stdout, end="")
         clouds = tmp_path / "clouds.yaml"
@@ -138,10 +182,47 @@ def main() -> int:
         clouds.chmod(0o600)
         env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds), "OS_CLOUD": "lab"}
         openstack = str(Path(sys.executable).parent / "openstack")
-        for args in (["token", "issue", "-c", "expires", "-c", "project_id", "-c", "user_id"], ["catalog", "list"]):
-            print(f"$ openstack {' '.join(args)}")
-            out = subprocess.run([openstack, *args], env=env, check=True, capture_output=True, text=True)
-            print(out.stdout, end="")
+
+        def run(*args, show=True):
+            if show:
+                print(f"$ openstack {' '.join(args)}")
+            out = subprocess.run([openstack, *args], env=env, check=False, capture_output=True, text=True)
+            if out.returncode != 0:
+                raise SystemExit(f"openstack {' '.join(args)} failed (rc={out.returncode}):\n{out.stderr}")
+            if show:
+                print(out.stdout, end="")
+            return out.stdout
+
+        run("token", "issue", "-c", "expires", "-c", "project_id", "-c", "user_id")
+        run("catalog", "list")
+        # Through the catalog to the host glance. A repeat demo replaces its image of the last run.
+        for old in json.loads(run("image", "list", "--name", IMAGE, "-f", "json", show=False)):
+            run("image", "delete", old["ID"], show=False)
+            print(f"(deleted {IMAGE} {old['ID']} of an earlier demo)")
+        zeros = tmp_path / "zeros.raw"
+        zeros.write_bytes(b"\0" * 1024)
+        created = json.loads(run("image", "create", "--disk-format", "raw", "--container-format", "bare",
+                                 "--file", str(zeros), IMAGE, "-f", "json", show=False))
+        print(f"$ openstack image create --disk-format raw --container-format bare --file zeros.raw {IMAGE}")
+        for field in ("id", "name", "status", "size", "disk_format", "checksum"):
+            print(f"  {field:<12} {created.get(field)}")
+        run("image", "list")
+        if (glance["spec"].get("storage") or {}).get("backend") == "rbd":
+            ceph = Lab(settings).component("ceph")
+            pool = glance["spec"]["storage"]["rbd"].get("pool", "images")
+            listed = subprocess.run(["rbd", "--conf", str(ceph.conf), "--keyring", str(ceph.admin_keyring),
+                                     "-p", pool, "ls"], check=True, capture_output=True, text=True,
+                                    env={**os.environ, "CEPH_ARGS": ""}).stdout.split()
+            where = "is" if created["id"] in listed else "is NOT"
+            print(f"$ rbd -p {pool} ls   # image {created['id']} {where} in Ceph pool {pool}")
+            if created["id"] not in listed:
+                raise SystemExit(f"image {created['id']} not found in Ceph pool {pool}")
+        print("$ openstack resource provider list")
+        providers = run("resource", "provider", "list", show=False)
+        if providers.strip():
+            print(providers, end="")
+        else:
+            print("(none yet: nova-compute registers its hypervisors once Nova is deployed)")
     return 0
 
 

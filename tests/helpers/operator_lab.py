@@ -54,40 +54,79 @@ def install_operator_rbac(kube, services: bool = False) -> str:
     t.wait_for(lambda: kube.kubectl("auth", "can-i", "patch", KEYSTONE_CRD, "--subresource=status", "-A",
                                     "--as", who, check=False).stdout.strip() == "yes",
                what="the Keystone ClusterRole")
-    for crd in (KEYSTONE_CRD, CONTROLPLANE_CRD):
-        kube.kubectl("wait", "--for=condition=Established", "--timeout=60s", f"crd/{crd}")
+    names = [KEYSTONE_CRD, CONTROLPLANE_CRD] + [crd_name(f) for f in crds[2:]]
+    kube.kubectl("wait", "--for=condition=Established", "--timeout=60s", *[f"crd/{n}" for n in names])
     return who
 
 
+def crd_name(filename: str) -> str:
+    """<group>_<plural>.yaml -> <plural>.<group>"""
+    group, plural = filename.removesuffix(".yaml").split("_")
+    return f"{plural}.{group}"
+
+
 @dataclass
-class PrivateKeystone:
-    """Where a test's host-runtime keystone lives: not the lab's own one (port, dirs, database,
-    no shared memcached — keystone's cache keys do not include the database)."""
+class PrivateService:
+    """Where a test's host-runtime service (keystone, glance, placement reconciled from its CR by
+    the operator) lives: not the lab's own instance. Own port and directories; the lab's venv.
+    ``vars`` are the mapping vars that move it there."""
+    service: str
     root: Path
     port: int
-    db_prefix: str
     vars: dict = field(default_factory=dict)
 
     @classmethod
-    def make(cls, lab_dir: Path, tmp_path: Path) -> "PrivateKeystone":
+    def make(cls, service: str, lab_dir: Path, tmp_path: Path) -> "PrivateService":
         port = _kit().free_port()
-        root = tmp_path / "keystone"
-        prefix = f"op{uuid.uuid4().hex[:6]}_"
-        return cls(root, port, prefix, {
-            "keystone_venv_dir": str(lab_dir / "keystone" / "venv"),
-            "keystone_config_dir": str(root / "etc"),
-            "keystone_state_dir": str(root / "state"),
-            "keystone_log_dir": str(root / "log"),
-            "keystone_bind_port": port,
-            "keystone_cache_servers": [],
+        root = tmp_path / service
+        return cls(service, root, port, {
+            f"{service}_venv_dir": str(lab_dir / service / "venv"),
+            f"{service}_config_dir": str(root / "etc"),
+            f"{service}_state_dir": str(root / "state"),
+            f"{service}_log_dir": str(root / "log"),
+            f"{service}_bind_port": port,
         })
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        stop_gunicorn(self.root / "state" / "gunicorn.pid")
+
+
+@dataclass
+class PrivateKeystone(PrivateService):
+    """A private keystone; also a database prefix for what the test creates in the shared MariaDB,
+    and no shared memcached (keystone's cache keys do not include the database)."""
+    db_prefix: str = ""
+
+    @classmethod
+    def make(cls, lab_dir: Path, tmp_path: Path) -> "PrivateKeystone":
+        base = PrivateService.make("keystone", lab_dir, tmp_path)
+        return cls("keystone", base.root, base.port, {**base.vars, "keystone_cache_servers": []},
+                   f"op{uuid.uuid4().hex[:6]}_")
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v3"
 
-    def stop(self) -> None:
-        stop_gunicorn(self.root / "state" / "gunicorn.pid")
+
+def glance_ceph_secret(ceph, namespace: str) -> None:
+    """Role ceph_client against the lab's Ceph: pool images, client.glance and its Secret
+    ceph-client-glance in ``namespace`` (what a Glance CR on rbd names in cephSecretRef)."""
+    from tests.helpers.ansible import run_playbook
+    wiring = run_playbook("playbooks/ceph_client.yml", extravars={
+        "ceph_client_play_hosts": "lab_hosts",
+        "ceph_client_cluster_conf": str(ceph.conf),
+        "ceph_client_admin_keyring": str(ceph.admin_keyring),
+        "ceph_client_pool_defaults": {"pg_num": 8, "size": 1, "min_size": 1, "application": "rbd"},
+        "ceph_client_pools": [{"name": "images"}],
+        "ceph_client_clients": [{"name": "glance", "caps": {
+            "mon": "profile rbd", "osd": "profile rbd pool=images", "mgr": "profile rbd pool=images"}}],
+        "ceph_client_namespace": namespace,
+    })
+    assert wiring.rc == 0, wiring.stdout[-3000:]
 
 
 def start_operator(kube, tmp_path: Path, namespace: str, kinds: dict[str, dict]):

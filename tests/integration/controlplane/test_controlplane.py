@@ -5,8 +5,10 @@ parallel: a real keystone), the catalog in that keystone, and its status.
 The tests share one ControlPlane and run in file order (each step builds on the previous one):
 Ready from an empty namespace -> no-op re-apply -> release refusals -> a valid upgrade walking the
 phases -> disabling a service. When this checkout ships the Glance and Placement CRDs and
-ClusterRoles, the operator reconciles those kinds too and the ControlPlane waits for them;
-without them the service step is reported as skipped, which the tests then assert.
+ClusterRoles, the operator reconciles those kinds too (lab inventory: host runtime, so a real
+glance-api on the lab's Ceph and a real placement-api, each on a private port the catalog points
+at) and the ControlPlane waits for them; without them the service step is reported as skipped,
+which the tests then assert.
 """
 from __future__ import annotations
 
@@ -18,9 +20,9 @@ import uuid
 import openstack
 import pytest
 
-from tests.helpers.operator_lab import (CONTROLPLANE_CRD, KEYSTONE_CRD, PrivateKeystone, apply, conditions,
-                                        drop_database, get, install_operator_rbac, service_kinds, start_operator,
-                                        wait_for, wait_ready)
+from tests.helpers.operator_lab import (CONTROLPLANE_CRD, KEYSTONE_CRD, PrivateKeystone, PrivateService, apply,
+                                        conditions, drop_database, get, glance_ceph_secret, install_operator_rbac,
+                                        service_kinds, start_operator, wait_for, wait_ready)
 
 SERVICES = service_kinds()
 
@@ -41,8 +43,8 @@ def spec(release="2025.2", glance=True, keystone_replicas=1):
 
 
 class Plane:
-    def __init__(self, kube, op, ns, ks):
-        self.kube, self.op, self.ns, self.ks = kube, op, ns, ks
+    def __init__(self, kube, op, ns, ks, svcs):
+        self.kube, self.op, self.ns, self.ks, self.svcs = kube, op, ns, ks, svcs
 
     def get(self):
         return get(self.kube, self.ns, CONTROLPLANE_CRD, NAME)
@@ -65,23 +67,30 @@ class Plane:
 
 
 @pytest.fixture(scope="module")
-def plane(lab, kube, mariadb, memcached, tmp_path_factory):
+def plane(lab, kube, mariadb, memcached, ceph, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("controlplane")
     ns = f"t-controlplane-{uuid.uuid4().hex[:6]}"
     kube.kubectl("create", "namespace", ns)
     install_operator_rbac(kube, services=True)
     ks = PrivateKeystone.make(lab.settings.lab_dir, tmp)
+    # Glance and Placement on the lab inventory's host runtime, moved to private ports and
+    # directories; the catalog points at them. Glance's rbd client Secret (the lab inventory's
+    # controlplane_glance_storage names it) in the test's namespace.
+    svcs = {svc: PrivateService.make(svc, lab.settings.lab_dir, tmp) for svc in ("glance", "placement")}
+    if "Glance" in SERVICES:
+        glance_ceph_secret(ceph, ns)
+    urls = {svc: private.url for svc, private in svcs.items()}
     op = start_operator(kube, tmp, ns, {"Keystone": ks.vars,
-                                        "ControlPlane": {"controlplane_database_prefix": ks.db_prefix},
-                                        # No mariadb-operator in the lab: the service roles' kubernetes
-                                        # runtime must not wait for their Database CRs (as the lab's
-                                        # keystone_wait_for_rollout: false).
-                                        **{kind: {"openstack_service_wait_for_rollout": False} for kind in SERVICES}})
+                                        "ControlPlane": {"controlplane_database_prefix": ks.db_prefix,
+                                                         "controlplane_service_urls": urls},
+                                        **{kind: svcs[kind.lower()].vars for kind in SERVICES}})
     try:
-        yield Plane(kube, op, ns, ks)
+        yield Plane(kube, op, ns, ks, svcs)
     finally:
         op.stop()
         ks.stop()
+        for svc in svcs.values():
+            svc.stop()
         for db in ("keystone", "glance", "placement"):
             drop_database(mariadb, f"{ks.db_prefix}{db}", f"{ks.db_prefix}{db}")
         kube.kubectl("delete", "namespace", ns, "--wait=false", check=False)
@@ -102,6 +111,11 @@ def test_empty_namespace_to_ready(plane):
             assert obj["spec"]["keystone"] == {"authUrl": plane.ks.url,
                                                "appCredentialRef": {"secretName": f"{svc}-application-credential"}}
             assert status["services"][svc]["ready"] is True
+            # Served for real by the host runtime (lab inventory), status published like keystone's.
+            assert obj["status"]["endpoint"] == plane.svcs[svc].url
+            assert conditions(obj)["DeploymentReady"]["status"] == "True"
+        assert get(plane.kube, plane.ns, "glances.glance.openstack.c5c3.io", "glance")["spec"]["storage"] == \
+            {"backend": "rbd", "rbd": {"pool": "images", "cephSecretRef": {"name": "ceph-client-glance"}}}
     else:
         # No Glance/Placement CRDs: the step is skipped and says so, never claims Ready.
         assert conds["ServicesReady"]["status"] == "Unknown"
@@ -130,7 +144,11 @@ def test_empty_namespace_to_ready(plane):
     services = {s.name: s.type for s in cloud.identity.services()}
     assert services["glance"] == "image" and services["placement"] == "placement"
     urls = {e.url for e in cloud.identity.endpoints()}
-    assert f"http://glance.{plane.ns}.svc:9292" in urls
+    assert {plane.svcs["glance"].url, plane.svcs["placement"].url} <= urls
+    if SERVICES:
+        # Through the catalog: the host glance and placement answer the admin's token.
+        assert isinstance(list(cloud.image.images()), list)
+        assert isinstance(list(cloud.placement.resource_providers()), list)
     assert {"glance", "placement"} <= {u.name for u in cloud.identity.users()}
     assert "acme" in {p.name for p in cloud.identity.projects()}
     # The application credential works on its own (what the service configs will use).

@@ -10,7 +10,8 @@ import subprocess
 import pytest
 
 from tests.helpers.ansible import run_playbook
-from tests.integration.openstack_service.services import clouds_yaml, deploy_host_service, teardown_host_service
+from tests.integration.openstack_service.services import (clouds_yaml, deploy_host_service, itest_port,
+                                                          teardown_host_service)
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,7 @@ def glance(lab, mariadb, ceph, host_keystone, service_credentials):
     })
     assert wiring.rc == 0, wiring.stdout[-3000:]
     cred = service_credentials["glance"]
-    svc = deploy_host_service(lab, mariadb, "glance", lab.settings.ports.glance, {
+    svc = deploy_host_service(lab, mariadb, "glance", itest_port(lab.settings, "glance"), {
         "glance_keystone_auth_url": host_keystone.url,
         "glance_app_credential_id": cred.id,
         "glance_app_credential_secret": cred.secret,

@@ -32,6 +32,12 @@ def _ac_id(keystone_url: str, user: str, name: str, secret: str) -> str:
     return resp.json()["token"]["application_credential"]["id"]
 
 
+def itest_port(settings, service: str) -> int:
+    """Port of the glance/placement these tests deploy by hand: next to the lab's own one (the port
+    block's glance/placement port, which the lab's CR-driven service of make demo holds)."""
+    return getattr(settings.ports, service) + 1
+
+
 # Each test directory's conftest imports the fixtures, so pytest may run them once per directory in
 # one session against the same keystone (same directory and database): the credentials are made once.
 _CREDENTIALS: dict[str, dict[str, AppCredential]] = {}
@@ -41,7 +47,6 @@ def make_service_credentials(lab, host_keystone) -> dict[str, AppCredential]:
     """Users glance and placement (project service, roles service + admin), one application
     credential each and their catalog entries (the host runtime's ports), made by the catalog role;
     secrets are canaries."""
-    ports = lab.settings.ports
     if str(host_keystone.root) in _CREDENTIALS:
         return _CREDENTIALS[str(host_keystone.root)]
     creds = {svc: AppCredential(svc, f"{svc}-runtime", "", f"canary-ac-{svc}-{uuid.uuid4().hex}",
@@ -52,10 +57,12 @@ def make_service_credentials(lab, host_keystone) -> dict[str, AppCredential]:
                          "user_domain_id": "default", "project_domain_id": "default"},
         "catalog_services": [
             {"name": "glance", "type": "image", "endpoints": [
-                {"interface": i, "url": f"http://127.0.0.1:{ports.glance}", "region": "RegionOne"}
+                {"interface": i, "url": f"http://127.0.0.1:{itest_port(lab.settings, 'glance')}",
+                 "region": "RegionOne"}
                 for i in ("public", "internal")]},
             {"name": "placement", "type": "placement", "endpoints": [
-                {"interface": i, "url": f"http://127.0.0.1:{ports.placement}", "region": "RegionOne"}
+                {"interface": i, "url": f"http://127.0.0.1:{itest_port(lab.settings, 'placement')}",
+                 "region": "RegionOne"}
                 for i in ("public", "internal")]}],
         "catalog_users": [{"name": c.user, "password": c.user_password, "default_project": "service",
                            "roles": [{"role": "service", "project": "service"},

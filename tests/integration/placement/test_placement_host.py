@@ -8,13 +8,14 @@ import subprocess
 
 import pytest
 
-from tests.integration.openstack_service.services import clouds_yaml, deploy_host_service, teardown_host_service
+from tests.integration.openstack_service.services import (clouds_yaml, deploy_host_service, itest_port,
+                                                          teardown_host_service)
 
 
 @pytest.fixture(scope="module")
 def placement(lab, mariadb, host_keystone, service_credentials):
     cred = service_credentials["placement"]
-    svc = deploy_host_service(lab, mariadb, "placement", lab.settings.ports.placement, {
+    svc = deploy_host_service(lab, mariadb, "placement", itest_port(lab.settings, "placement"), {
         "placement_keystone_auth_url": host_keystone.url,
         "placement_app_credential_id": cred.id,
         "placement_app_credential_secret": cred.secret,

@@ -1,0 +1,1 @@
+from tests.integration.ceph.conftest import ceph  # noqa: F401

@@ -1,7 +1,8 @@
 """OVNCluster and OVNChassis status written by their playbooks, through the shipped operator (its
 ServiceAccount, the shipped CRDs, rbac-ovn.yaml and mapping entries).
 
-OVNCluster: the lab has no kubelet, so the StatefulSets the kubernetes runtime renders never run;
+OVNCluster: the lab has no kubelet, so the StatefulSets and DaemonSets the kubernetes runtime
+renders never run;
 the mapping's test vars point the status reader at the lab's NB and SB raft members instead of
 the pods, and the raft state published must be the one the members' control sockets report.
 OVNChassis: a real chassis on this host (own OVS directory and network namespace) registers with
@@ -90,6 +91,11 @@ def test_ovncluster_status_has_the_raft_state(kube, ovn, nb_db, sb_db, namespace
     assert status["endpoints"] == {"northbound": f"tcp:ovn-nb.{namespace}.svc:6641",
                                    "southbound": f"tcp:ovn-sb.{namespace}.svc:6642"}
     assert status["chassisCount"] >= 1  # the lab's chassis
+    # the hypervisor DaemonSets were rendered by the operator's ServiceAccount; no kubelet, no pods
+    for ds in ("ovn-ovs", "ovn-controller"):
+        assert get(kube, namespace, "daemonset", ds)["metadata"]["ownerReferences"][0]["kind"] == "OVNCluster"
+    assert status["activeControllers"] == 0
+    assert cond["ControllersReady"]["status"] == "False" and cond["ControllersReady"]["reason"] == "NoNodes"
     for key, remotes, ctls in (("northbound", nb_db, ovn.connection_info()["OVN_NB_CTLS"]),
                                ("southbound", sb_db, ovn.connection_info()["OVN_SB_CTLS"])):
         raft = status[key]

@@ -32,20 +32,28 @@ from c5c3lab.components.kubernetes import kube_bin_dir, kubectl as lab_kubectl  
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "integration: needs real lab services (started on demand)")
-    config.addinivalue_line("markers", "xdist_group(name): tests of one group run on one xdist worker")
 
 
 def _is_xdist_worker(config) -> bool:
     return hasattr(config, "workerinput")
 
 
-def xdist_group_of(item, keystone_modules: set[str]) -> str:
-    """The xdist group of a test. Every module using the session's host keystone shares one (that
-    keystone has one port and one directory). Other integration tests group by suite directory:
-    suites share module fixtures and lab state beyond their namespaces (the OVN raft leader a test
-    kills, the lab's two hypervisors, Ceph's pools). The rest group by module."""
-    path = str(Path(str(item.fspath)).resolve().relative_to(REPO))
-    if path in keystone_modules:
+# The modules that use the session's host keystone (`host_keystone`: one port, one directory): they
+# run on one worker. Collection fails, naming the module, when one that uses it is missing here.
+HOST_KEYSTONE_MODULES = frozenset({
+    "tests/integration/keystone/test_keystone_host.py",
+    "tests/integration/keystone/test_catalog.py",
+    "tests/integration/glance/test_glance_host.py",
+    "tests/integration/placement/test_placement_host.py",
+    "tests/integration/glance_placement_operator/test_glance_placement_operator.py",
+})
+
+
+def xdist_group_of(path: str) -> str:
+    """The worker group of a test module (a path relative to the repository). Integration suites
+    group by directory: a suite shares module fixtures and lab state beyond its namespaces (the OVN
+    leader a test kills, the lab's two hypervisors, Ceph's pools); the rest group by module."""
+    if path in HOST_KEYSTONE_MODULES:
         return "host-keystone"
     parts = Path(path).parts
     if parts[:2] == ("tests", "integration") and len(parts) > 3:
@@ -53,15 +61,30 @@ def xdist_group_of(item, keystone_modules: set[str]) -> str:
     return path
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's loadgroup reads the markers
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup` by ``xdist_group_of``. pytest-xdist's own loadgroup reads markers through
+    a node id suffix that pytest 9 no longer lets it set, so the groups come from paths here."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_group_of(nodeid.split("::", 1)[0])
+
+    return GroupScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
-    keystone_modules = {str(Path(str(i.fspath)).resolve().relative_to(REPO))
-                        for i in items if "host_keystone" in getattr(i, "fixturenames", ())}
+    keystone_users = {str(Path(str(i.fspath)).resolve().relative_to(REPO))
+                      for i in items if "host_keystone" in getattr(i, "fixturenames", ())}
+    if keystone_users - HOST_KEYSTONE_MODULES:
+        raise pytest.UsageError(f"{', '.join(sorted(keystone_users - HOST_KEYSTONE_MODULES))} use(s) "
+                                "host_keystone: add to HOST_KEYSTONE_MODULES in tests/conftest.py")
     for item in items:
         # Everything under tests/integration is an integration test, whatever its author forgot.
         if "/integration/" in str(item.fspath):
             item.add_marker(pytest.mark.integration)
-        item.add_marker(pytest.mark.xdist_group(name=xdist_group_of(item, keystone_modules)))
 
 
 def pytest_sessionstart(session):

@@ -36,6 +36,7 @@ from cobaltcore_operator.testing import (  # noqa: E402
 lab, kube, namespace = _top.lab, _top.kube, _top.namespace
 pytest_collection_modifyitems = _top.pytest_collection_modifyitems
 pytest_sessionstart, pytest_sessionfinish = _top.pytest_sessionstart, _top.pytest_sessionfinish
+pytest_xdist_make_scheduler = _top.pytest_xdist_make_scheduler
 
 
 @pytest.fixture(scope="session")

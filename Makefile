@@ -35,7 +35,9 @@ help:
 deps:
 	@bash lab/install-deps.sh
 
-$(BIN)/.complete: requirements/requirements.in requirements/constraints.txt
+# The venv's name carries the hash of the requirements, so it is complete once made: no mtime
+# prerequisites (a fresh clone's newer files must not rebuild a cached venv).
+$(BIN)/.complete:
 	@echo "creating venv $(VENV)"
 	@$(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install -q --upgrade pip==24.2

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
+import json
 import logging
 import uuid
 from pathlib import Path
@@ -22,6 +24,14 @@ from cobaltcore_operator.settings import KindMapping
 
 log = logging.getLogger(__name__)
 _CONFLICT_RETRIES = 8
+
+
+def secret_fingerprint(secret_type: str | None, data: dict[str, str] | None) -> str:
+    """What of a Secret is desired state: its type and data (base64 values, as the API serves
+    them), hashed. Metadata changes (labels, ownerReferences) bump resourceVersion but not this,
+    so they start no run."""
+    doc = json.dumps({"type": secret_type, "data": data or {}}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(doc.encode()).hexdigest()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,9 +143,9 @@ class Kube:
                 return None
             raise
 
-    def secret_version(self, namespace: str, name: str) -> str | None:
+    def secret_fingerprint(self, namespace: str, name: str) -> str | None:
         secret = self._secret(namespace, name)
-        return secret.metadata.resource_version if secret else None
+        return secret_fingerprint(secret.type, secret.data) if secret else None
 
     def secret_values(self, namespace: str, names: list[str]) -> list[str]:
         """Decoded values of these Secrets, only ever held in memory to redact them."""

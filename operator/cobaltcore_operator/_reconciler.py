@@ -1,7 +1,7 @@
 """What a watch event means, and what a run writes back.
 
-A CR needs a run only when its desired state changed: the hash of its spec, the versions of
-the Secrets its mapping names and the mapping itself. That hash is compared with the one the
+A CR needs a run only when its desired state changed: the hash of its spec, the fingerprints
+(type + data) of the Secrets its mapping names and the mapping itself. That hash is compared with the one the
 last clean run applied (kept in status, and in memory to ignore stale events); everything else
 (resyncs, status- or metadata-only updates, restarts) is counted as a skipped no-op event.
 """
@@ -17,7 +17,7 @@ import time
 from typing import Any, Hashable
 
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.k8s_status import now_rfc3339 as _now
-from cobaltcore_operator._kube import Kube, ObjectRef
+from cobaltcore_operator._kube import Kube, ObjectRef, secret_fingerprint
 from cobaltcore_operator._metrics import Metrics
 from cobaltcore_operator._runner import Redactor, RunResult, execute, safe_path_part
 from cobaltcore_operator._scheduler import Scheduler, Work
@@ -150,21 +150,23 @@ class Reconciler:
             skey = (namespace, name)
             self.secret_dependents.setdefault(skey, set()).add(key)
             if skey not in self.secret_versions:
-                self.secret_versions[skey] = await asyncio.to_thread(self.kube.secret_version, namespace, name)
+                self.secret_versions[skey] = await asyncio.to_thread(self.kube.secret_fingerprint, namespace, name)
             versions[name] = self.secret_versions[skey]
         return versions
 
     async def on_secret_event(self, event_type: str | None, body: dict[str, Any]) -> None:
         meta = body["metadata"]
         skey = (meta.get("namespace"), meta["name"])
-        version = None if event_type == "DELETED" else meta.get("resourceVersion")
+        version = None if event_type == "DELETED" else secret_fingerprint(body.get("type"), body.get("data"))
         known = skey in self.secret_versions
         previous = self.secret_versions.get(skey)
         if not self.secret_dependents.get(skey):
             self.secret_versions.pop(skey, None)  # nobody names it: remember nothing
             return
         self.secret_versions[skey] = version
-        if known and previous == version:
+        if known and previous == version:  # metadata only: a no-op for every dependent
+            for mapping_id, *_ in self.secret_dependents[skey]:
+                self.metrics.skipped.labels(mapping_id).inc()
             return
         for key in list(self.secret_dependents.get(skey, ())):
             if key in self.bodies:

@@ -1,9 +1,16 @@
 """The lab's Ceph component: loopback only, cephx required, restart leaves no process or port."""
 from __future__ import annotations
 
+import shutil
 import subprocess
+import tempfile
+from pathlib import Path
 
-from c5c3lab import process
+import pytest
+
+from c5c3lab import Lab, process
+from c5c3lab.settings import LabSettings, Ports
+from tests.integration.ceph.conftest import CephAccess
 
 
 def listening(ports) -> list[int]:
@@ -33,20 +40,31 @@ def test_daemons_listen_on_loopback_inside_the_lab_ports(ceph):
         assert host == "127.0.0.1" and int(port) in allowed, ln
 
 
-def test_stop_leaves_nothing_and_start_brings_the_data_back(ceph, lab):
+@pytest.fixture
+def private_ceph(lab):
+    """A Ceph of its own (short directory: unix sockets; port block 27000): stopping the lab's
+    Ceph would pull it from under the glance and controlplane suites on the other worker."""
+    root = Path(tempfile.mkdtemp(prefix="cl", dir="/tmp"))
+    settings = LabSettings(lab_dir=root, cache_dir=lab.settings.cache_dir, ports=Ports(27000))
+    comp = Lab(settings).component("ceph")
+    try:
+        assert comp.start()
+        yield CephAccess(comp.conf, comp.admin_keyring, comp.mon_host, comp)
+    finally:
+        comp.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_stop_leaves_nothing_and_start_brings_the_data_back(private_ceph):
+    ceph = private_ceph
     comp = ceph.component
     ceph.cli("osd", "pool", "create", "t-lab-persist", "8")
-    try:
-        pids = [process.read_pid(comp._pidfile(d)) for d in comp._daemons()]
-        assert comp.stop()
-        assert not any(process.pid_alive(p) for p in pids)
-        assert listening(list(comp.ports()) + list(comp.daemon_port_range())) == []
-        assert not comp.status().running
-        assert comp.start()
-        assert comp.status().ready
-        assert "t-lab-persist" in ceph.pools()
-        assert comp.start() is False, "starting a running cluster is a no-op"
-    finally:
-        comp.start()
-        ceph.cli("osd", "pool", "delete", "t-lab-persist", "t-lab-persist", "--yes-i-really-really-mean-it",
-                 check=False)
+    pids = [process.read_pid(comp._pidfile(d)) for d in comp._daemons()]
+    assert comp.stop()
+    assert not any(process.pid_alive(p) for p in pids)
+    assert listening(list(comp.ports()) + list(comp.daemon_port_range())) == []
+    assert not comp.status().running
+    assert comp.start()
+    assert comp.status().ready
+    assert "t-lab-persist" in ceph.pools()
+    assert comp.start() is False, "starting a running cluster is a no-op"

@@ -112,9 +112,9 @@ class PrivateKeystone(PrivateService):
         return f"http://127.0.0.1:{self.port}/v3"
 
 
-def glance_ceph_secret(ceph, namespace: str) -> None:
-    """Role ceph_client against the lab's Ceph: pool images, client.glance and its Secret
-    ceph-client-glance in ``namespace`` (what a Glance CR on rbd names in cephSecretRef)."""
+def wire_glance_to_ceph(ceph, **overrides) -> None:
+    """Role ceph_client against the lab's Ceph: pool images and client.glance (the caps of the
+    role's defaults); ``overrides`` say where the key goes (a namespace's Secret, a keyring dir)."""
     from tests.helpers.ansible import run_playbook
     wiring = run_playbook("playbooks/ceph_client.yml", extravars={
         "ceph_client_play_hosts": "lab_hosts",
@@ -124,17 +124,26 @@ def glance_ceph_secret(ceph, namespace: str) -> None:
         "ceph_client_pools": [{"name": "images"}],
         "ceph_client_clients": [{"name": "glance", "caps": {
             "mon": "profile rbd", "osd": "profile rbd pool=images", "mgr": "profile rbd pool=images"}}],
-        "ceph_client_namespace": namespace,
+        **overrides,
     })
     assert wiring.rc == 0, wiring.stdout[-3000:]
 
 
-def start_operator(kube, tmp_path: Path, namespace: str, kinds: dict[str, dict]):
+def glance_ceph_secret(ceph, namespace: str) -> None:
+    """client.glance's Secret ceph-client-glance in ``namespace`` (what a Glance CR on rbd names
+    in cephSecretRef)."""
+    wire_glance_to_ceph(ceph, ceph_client_namespace=namespace)
+
+
+def start_operator(kube, tmp_path: Path, namespace: str, kinds: dict[str, dict],
+                   inventory: Path = REPO / "inventories" / "lab", concurrency: int = 4):
+    """The shipped operator as its own ServiceAccount, watching ``namespace`` for ``kinds`` (the
+    shipped mapping entries, extra vars merged), with ``inventory``."""
     t = _kit()
     kubeconfig = t.service_account_kubeconfig(kube.kubectl, kube.server, kube.ca_file, tmp_path / "sa-kubeconfig")
     mappings = t.mapping_subset(tmp_path / "mappings.yaml", kinds)
     op = t.OperatorProcess(kubeconfig, mappings, namespace, tmp_path / "work", tmp_path / "operator.log",
-                           ["--inventory", str(REPO / "inventories" / "lab"), "--concurrency", "4"])
+                           ["--inventory", str(inventory), "--concurrency", str(concurrency)])
     return op.start()
 
 

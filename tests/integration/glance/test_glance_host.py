@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.helpers.ansible import run_playbook
+from tests.helpers.operator_lab import wire_glance_to_ceph
 from tests.integration.openstack_service.services import (clouds_yaml, deploy_host_service, itest_port,
                                                           teardown_host_service)
 
@@ -18,19 +18,8 @@ from tests.integration.openstack_service.services import (clouds_yaml, deploy_ho
 def glance(lab, mariadb, ceph, host_keystone, service_credentials):
     root = lab.settings.lab_dir / "glance-itest"
     ceph_dir = root / "etc-ceph"
-    wiring = run_playbook("playbooks/ceph_client.yml", extravars={
-        "ceph_client_play_hosts": "lab_hosts",
-        "ceph_client_cluster_conf": str(ceph.conf),
-        "ceph_client_admin_keyring": str(ceph.admin_keyring),
-        "ceph_client_pool_defaults": {"pg_num": 8, "size": 1, "min_size": 1, "application": "rbd"},
-        "ceph_client_pools": [{"name": "images"}],
-        "ceph_client_clients": [{"name": "glance", "caps": {
-            "mon": "profile rbd", "osd": "profile rbd pool=images", "mgr": "profile rbd pool=images"}}],
-        "ceph_client_k8s_secrets": False,
-        "ceph_client_host_targets": ["lab-controller"],
-        "ceph_client_config_dir": str(ceph_dir),
-    })
-    assert wiring.rc == 0, wiring.stdout[-3000:]
+    wire_glance_to_ceph(ceph, ceph_client_k8s_secrets=False, ceph_client_host_targets=["lab-controller"],
+                        ceph_client_config_dir=str(ceph_dir))
     cred = service_credentials["glance"]
     svc = deploy_host_service(lab, mariadb, "glance", itest_port(lab.settings, "glance"), {
         "glance_keystone_auth_url": host_keystone.url,

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from tests.helpers.ansible import run_playbook
+from tests.helpers.operator_lab import start_operator
 from tests.integration.ovn.conftest import REPO, run_module, sbctl
 
 sys.path.insert(0, str(REPO / "operator"))
@@ -61,12 +62,9 @@ def operator(kube, ovn, nb_db, sb_db, namespace, tmp_path):
     inventory.write_text(yaml.safe_dump({"all": {
         "hosts": {host: dict(local, ovn_chassis_dir=str(state_dir), ovn_chassis_netns=f"c5st-{tag}")},
         "children": {"k8s_control": {"hosts": {"ctl": local}}}}}))
-    kubeconfig = testing.service_account_kubeconfig(kube.kubectl, kube.server, kube.ca_file, tmp_path / "sa-kubeconfig")
-    mappings = testing.mapping_subset(tmp_path / "mappings.yaml", {
+    op = start_operator(kube, tmp_path, namespace, {
         "OVNCluster": {"ovn_cluster_status_nb_db": nb_db, "ovn_cluster_status_sb_db": sb_db},
-        "OVNChassis": {"ovn_chassis_sb_remotes": sb_db}})
-    op = testing.OperatorProcess(kubeconfig, mappings, namespace, tmp_path / "work", tmp_path / "operator.log",
-                                 ["--inventory", str(inventory), "--concurrency", "2"]).start()
+        "OVNChassis": {"ovn_chassis_sb_remotes": sb_db}}, inventory=inventory, concurrency=2)
     try:
         yield op, host, state_dir, tag
     finally:

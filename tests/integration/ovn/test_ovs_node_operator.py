@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from tests.helpers.ansible import run_playbook
+from tests.helpers.operator_lab import start_operator
 from tests.integration.ovn.conftest import REPO, sbctl
 
 sys.path.insert(0, str(REPO / "operator"))
@@ -71,10 +72,7 @@ def operator(kube, namespace, tmp_path):
     inventory.write_text(yaml.safe_dump({"all": {"hosts": {host: {
         "ansible_connection": "local", "ansible_python_interpreter": sys.executable,
         "ovn_chassis_dir": str(state_dir), "ovn_chassis_netns": f"c5on-{tag}"}}}}))
-    kubeconfig = testing.service_account_kubeconfig(kube.kubectl, kube.server, kube.ca_file, tmp_path / "sa-kubeconfig")
-    mappings = testing.mapping_subset(tmp_path / "mappings.yaml", {"OVSNode": {}})
-    op = testing.OperatorProcess(kubeconfig, mappings, namespace, tmp_path / "work", tmp_path / "operator.log",
-                                 ["--inventory", str(inventory), "--concurrency", "2"]).start()
+    op = start_operator(kube, tmp_path, namespace, {"OVSNode": {}}, inventory=inventory, concurrency=2)
     try:
         yield op, host, state_dir, tag
     finally:

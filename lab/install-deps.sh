@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
   # build and runtime helpers
   openssl pkg-config gcc libc6-dev git rsync procps iproute2 psmisc curl
+  # ansible-test sanity runs shellcheck on the shell scripts the collection ships
+  shellcheck
   # infrastructure for the control plane
   mariadb-server mariadb-client memcached rabbitmq-server
   # OVN / OVS

@@ -32,6 +32,17 @@ from c5c3lab.components.kubernetes import kube_bin_dir, kubectl as lab_kubectl  
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "integration: needs real lab services (started on demand)")
+    _use_this_venv_and_repo_config()
+
+
+def _use_this_venv_and_repo_config() -> None:
+    """What `make` exports, for a pytest started by hand: the tests call ansible-playbook, openstack
+    and molecule by name, and they must be this venv's, run with the repository's ansible.cfg."""
+    venv_bin = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "").split(os.pathsep)
+    if path[:1] != [venv_bin]:
+        os.environ["PATH"] = os.pathsep.join([venv_bin, *[p for p in path if p != venv_bin]])
+    os.environ.setdefault("ANSIBLE_CONFIG", str(REPO / "ansible.cfg"))
 
 
 def _is_xdist_worker(config) -> bool:

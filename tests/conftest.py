@@ -72,9 +72,34 @@ def xdist_group_of(path: str) -> str:
     return path
 
 
+GROUP_SECONDS_FILE = REPO / "tests" / "group_seconds.json"
+# A group the file does not know yet weighs this much per test.
+UNMEASURED_SECONDS = {"integration": 30.0, "unit": 0.5}
+
+
+def group_weights(nodeids) -> dict[str, float]:
+    """The expected seconds of each group of these tests: measured ones from GROUP_SECONDS_FILE
+    (written by tests/record_group_seconds.py from a JUnit report), others by their test count."""
+    import json
+
+    measured = json.loads(GROUP_SECONDS_FILE.read_text()) if GROUP_SECONDS_FILE.exists() else {}
+    weights: dict[str, float] = {}
+    for nodeid in nodeids:
+        path = nodeid.split("::", 1)[0]
+        group = xdist_group_of(path)
+        if group in measured:
+            weights[group] = measured[group]
+        else:
+            kind = "integration" if "/integration/" in f"/{path}" else "unit"
+            weights[group] = weights.get(group, 0.0) + UNMEASURED_SECONDS[kind]
+    return weights
+
+
 def pytest_xdist_make_scheduler(config, log):
-    """`--dist loadgroup` by ``xdist_group_of``. pytest-xdist's own loadgroup reads markers through
-    a node id suffix that pytest 9 no longer lets it set, so the groups come from paths here."""
+    """`--dist loadgroup` by ``xdist_group_of``, longest group first. pytest-xdist's own loadgroup
+    reads markers through a node id suffix that pytest 9 no longer lets it set, so the groups come
+    from paths here; and its order (most tests first) started the many quick unit modules before
+    the few long suites, which then ran on one worker while the other idled."""
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
@@ -82,6 +107,18 @@ def pytest_xdist_make_scheduler(config, log):
     class GroupScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             return xdist_group_of(nodeid.split("::", 1)[0])
+
+        def schedule(self) -> None:
+            if self.collection is None and self.collection_is_completed:
+                # Groups enter the queue in the order of their first test: sort the (identical)
+                # collections of all workers by group weight, keeping test order within a group.
+                first = next(iter(self.registered_collections.values()), [])
+                weights = group_weights(first)
+                for node, collection in list(self.registered_collections.items()):
+                    self.registered_collections[node] = sorted(
+                        collection, key=lambda nodeid: -weights[self._split_scope(nodeid)])
+                self.config.option.loadscopereorder = False
+            super().schedule()
 
     return GroupScheduling(config, log)
 

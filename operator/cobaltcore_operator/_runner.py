@@ -10,7 +10,9 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import os
 import shutil
+import signal
 import threading
 from pathlib import Path
 from typing import Any, Callable
@@ -20,6 +22,8 @@ import ansible_runner
 from cobaltcore_operator.settings import KindMapping, Settings
 
 REDACTED = "********"
+# Every process of a run carries this in its environment with the run's ident as value.
+RUN_MARKER = "C5C3_OPERATOR_RUN"
 _RUNNER_SETTINGS = {"suppress_output_file": True, "suppress_ansible_output": True}
 _MIN_SECRET_LEN = 4  # shorter values would redact ordinary words
 
@@ -112,10 +116,14 @@ def execute(settings: Settings, mapping: KindMapping, action: str, extravars: di
     runner = ansible_runner.run(
         private_data_dir=str(private_dir), project_dir=str(settings.project_dir), ident=ident,
         inventory=inventory, extravars=extravars, quiet=True, verbosity=settings.runs.verbosity,
-        envvars={"ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0"},
+        envvars={"ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0", RUN_MARKER: ident},
         suppress_env_files=True, suppress_output_file=True,
         rotate_artifacts=max(1, settings.artifacts.keep_per_object),
         event_handler=handle, cancel_callback=cancel.is_set, timeout=int(timeout), **kwargs)
+    if runner.status in ("timeout", "canceled"):
+        # ansible-runner kills the playbook's process group, but ansible-core runs each task's
+        # worker in a session of its own: a stuck module would run on for as long as it likes.
+        kill_run_processes(ident)
     result = RunResult(status=runner.status, rc=runner.rc, changed=changed, started=started,
                        ended=_now())
     if not result.ok:
@@ -134,6 +142,24 @@ def execute(settings: Settings, mapping: KindMapping, action: str, extravars: di
                 result.message += f": {failure['error']}"
     _purge(settings, private_dir / "artifacts", ident)
     return result
+
+
+def kill_run_processes(ident: str, proc: Path = Path("/proc")) -> list[int]:
+    """SIGKILL every process of the run ``ident`` (found by RUN_MARKER in its environment, so
+    also those ansible detached into other sessions); the pids killed."""
+    marker = f"{RUN_MARKER}={ident}".encode()
+    killed = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
+            os.kill(int(entry.name), signal.SIGKILL)
+            killed.append(int(entry.name))
+        except (OSError, ValueError):
+            continue  # gone meanwhile, or not ours to read
+    return killed
 
 
 def _purge(settings: Settings, artifacts: Path, ident: str) -> None:

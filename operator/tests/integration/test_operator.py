@@ -178,7 +178,25 @@ def test_stuck_run_times_out_and_drift_check_reruns(operator_factory, trivials):
     assert "timed out after 12s" in trivials.condition(obj, "Failed")["message"]
 
     trivials.patch("stuck", {"spec": {"sleep": 0}})
+    # Every process of the timed-out runs ends, the task workers ansible starts in sessions of
+    # their own too (they would sleep out their 600 s; the spec is in their command line).
+    wait_for(lambda: not _processes_with(trivials.namespace, '"sleep": 600'), timeout=30,
+             what="the stuck runs' processes to end")
     wait_for(lambda: trivials.ready_at("stuck"), what="Ready once the spec is fixed")
     runs = len(trivials.runs("stuck"))
     wait_for(lambda: len(trivials.runs("stuck")) > runs, what="a drift-check run without any change")
     assert op.metric("cobaltcore_operator_runs_total", result="failed") >= 1
+
+
+def _processes_with(*needles: str) -> list[int]:
+    """Pids whose command line contains every needle."""
+    from pathlib import Path
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ValueError):
+            continue
+        if entry.name.isdigit() and all(n in cmdline for n in needles):
+            found.append(int(entry.name))
+    return found

@@ -31,6 +31,22 @@ class PlaybookResult:
     def failed(self) -> int:
         return self.total("failures") + self.total("unreachable")
 
+    def failures(self) -> list[str]:
+        """'task: message' of every failed, not ignored task result (JSON callback runs)."""
+        out = []
+        for play in self.plays:
+            for task in play.get("tasks", []):
+                for result in task["hosts"].values():
+                    if result.get("failed") and not result.get("ignore_errors"):
+                        detail = result.get("msg") or result.get("stderr") or result.get("exception") or ""
+                        out.append(f"{task['task']['name']}: {str(detail)[:600]}")
+        return out
+
+    def __repr__(self) -> str:
+        # What a failing `assert result.rc == 0` shows: why, not the head of the JSON document.
+        failures = self.failures() or [self.stderr.strip()[-1500:] or self.stdout.strip()[-1500:]]
+        return f"PlaybookResult(rc={self.rc}, stats={self.stats}, failures={failures})"
+
     def task_results(self, name: str) -> list[dict[str, Any]]:
         """Results of every task with this name, across hosts."""
         out = []

@@ -108,17 +108,14 @@ def pytest_xdist_make_scheduler(config, log):
         def _split_scope(self, nodeid: str) -> str:
             return xdist_group_of(nodeid.split("::", 1)[0])
 
-        def schedule(self) -> None:
-            if self.collection is None and self.collection_is_completed:
-                # Groups enter the queue in the order of their first test: sort the (identical)
-                # collections of all workers by group weight, keeping test order within a group.
-                first = next(iter(self.registered_collections.values()), [])
-                weights = group_weights(first)
-                for node, collection in list(self.registered_collections.items()):
-                    self.registered_collections[node] = sorted(
-                        collection, key=lambda nodeid: -weights[self._split_scope(nodeid)])
-                self.config.option.loadscopereorder = False
-            super().schedule()
+        def _assign_work_unit(self, node) -> None:
+            # Hand out the heaviest waiting group. Only the queue is reordered: workers run tests
+            # by their index in the worker's own collection, which must stay as collected.
+            if not hasattr(self, "_weights"):
+                self._weights = group_weights(self.collection or [])
+            heaviest = max(self.workqueue, key=lambda scope: self._weights.get(scope, 0.0))
+            self.workqueue.move_to_end(heaviest, last=False)
+            super()._assign_work_unit(node)
 
     return GroupScheduling(config, log)
 

@@ -791,7 +791,11 @@ def parse_cluster_status(text):
     if "term" in info:
         info["term"] = int(info["term"])
     if "election_timer" in info:
-        info["election_timer"] = int(info["election_timer"])
+        # "1000", or "1000 (changing to 2000)" while a change is being committed
+        timer = re.match(r"(\d+)(?: \(changing to (\d+)\))?", info["election_timer"])
+        info["election_timer"] = int(timer.group(1))
+        if timer.group(2):
+            info["election_timer_changing_to"] = int(timer.group(2))
     log = re.match(r"\[(\d+), (\d+)\]", info.get("log", ""))
     if log:
         # "Log: [first, next)" - the last entry's index is next - 1.

@@ -134,3 +134,9 @@ def test_connect_to_nothing_fails_with_every_reason(tmp_path):
 def test_ssl_remotes_need_key_cert_and_ca():
     with pytest.raises(OvnError, match="ssl_private_key, ssl_certificate and ssl_ca_cert"):
         OvnDb(["ssl:127.0.0.1:6641"], "OVN_Northbound").connect()
+
+
+def test_parse_cluster_status_while_the_election_timer_changes():
+    info = parse_cluster_status(STATUS.replace("Election timer: 4000", "Election timer: 1000 (changing to 2000)"))
+    assert info["election_timer"] == 1000 and info["election_timer_changing_to"] == 2000
+    assert "election_timer_changing_to" not in parse_cluster_status(STATUS)

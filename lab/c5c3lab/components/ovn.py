@@ -232,15 +232,20 @@ class OVN(Component):
         """The default 1 s election timer makes the cluster change leaders while a 10,000-row
         transaction is applied on a busy 2-core machine; raft only allows doubling per step."""
         dbname = "OVN_Northbound" if db == "nb" else "OVN_Southbound"
-        for _ in range(4):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
             n = self.leader(db)
             if n is None:
                 return
-            timer = int(cluster_status(self.ctl(db, n), dbname).get("Election timer", "0") or 0)
-            if not timer or timer >= ELECTION_TIMER_MS:
+            # "1000", or "1000 (changing to 2000)" until the cluster committed the last step
+            text = cluster_status(self.ctl(db, n), dbname).get("Election timer", "") or ""
+            timer = re.match(r"(\d+)( \(changing to)?", text)
+            if not timer or int(timer.group(1)) >= ELECTION_TIMER_MS:
                 return
-            process.run(["ovs-appctl", "-t", str(self.ctl(db, n)), "cluster/change-election-timer", dbname,
-                         str(min(timer * 2, ELECTION_TIMER_MS))], check=False, timeout=15)
+            if not timer.group(2):
+                process.run(["ovs-appctl", "-t", str(self.ctl(db, n)), "cluster/change-election-timer", dbname,
+                             str(min(int(timer.group(1)) * 2, ELECTION_TIMER_MS))], check=False, timeout=15)
+            time.sleep(0.2)
 
     def _vsctl(self, *args: str, check: bool = True):
         return process.run(["ovs-vsctl", f"--db={self.chassis_db}", "--timeout=10", *args],

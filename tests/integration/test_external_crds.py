@@ -6,12 +6,6 @@ import json
 import pytest
 
 
-@pytest.fixture(scope="module")
-def external_crds(lab, kube):
-    lab.ensure("external-crds")
-    return lab.component("external-crds")
-
-
 @pytest.mark.parametrize("crd", [
     "databases.k8s.mariadb.com", "users.k8s.mariadb.com", "grants.k8s.mariadb.com",
     "mariadbs.k8s.mariadb.com", "rabbitmqclusters.rabbitmq.com", "vhosts.rabbitmq.com",

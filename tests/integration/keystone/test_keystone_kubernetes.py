@@ -16,7 +16,8 @@ PLAYBOOK = "playbooks/keystone.yml"
 
 
 @pytest.fixture
-def kube_vars(kube, namespace):
+def kube_vars(kube, namespace, external_crds, mariadb):
+    # mariadb: the lab inventory's vars read its admin password file, whatever the runtime.
     return {
         "keystone_runtime": "kubernetes",
         "keystone_namespace": namespace,

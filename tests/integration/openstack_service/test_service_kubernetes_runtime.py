@@ -25,7 +25,7 @@ def secret(kube, namespace, name, data):
                  *[f"--from-literal={k}={v}" for k, v in data.items()])
 
 
-def test_glance_from_its_custom_resource(kube, namespace):
+def test_glance_from_its_custom_resource(kube, namespace, external_crds, mariadb):
     kube.kubectl("apply", "--server-side", "-f", str(REPO / "operator/deploy/crds/glance.openstack.c5c3.io_glances.yaml"))
     kube.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/glances.glance.openstack.c5c3.io")
     canaries = {"db": f"canary-db-{uuid.uuid4().hex}", "ac": f"canary-ac-{uuid.uuid4().hex}",
@@ -104,7 +104,7 @@ def test_glance_from_its_custom_resource(kube, namespace):
     assert changed_tasks(again) == []
 
 
-def test_placement_objects_prune_and_idempotence(kube, namespace):
+def test_placement_objects_prune_and_idempotence(kube, namespace, external_crds, mariadb):
     db = f"canary-db-{uuid.uuid4().hex}"
     ac = f"canary-ac-{uuid.uuid4().hex}"
     secret(kube, namespace, "placement-keystone-credentials",

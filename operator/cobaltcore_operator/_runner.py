@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,7 +23,7 @@ import ansible_runner
 from cobaltcore_operator.settings import KindMapping, Settings
 
 REDACTED = "********"
-# Every process of a run carries this in its environment with the run's ident as value.
+# The playbook process of a run carries this in its environment, with the run's ident as value.
 RUN_MARKER = "C5C3_OPERATOR_RUN"
 _RUNNER_SETTINGS = {"suppress_output_file": True, "suppress_ansible_output": True}
 _MIN_SECRET_LEN = 4  # shorter values would redact ordinary words
@@ -112,6 +113,22 @@ def execute(settings: Settings, mapping: KindMapping, action: str, extravars: di
     inventory = (str(settings.inventory) if settings.inventory else
                  f"localhost ansible_connection=local ansible_python_interpreter={settings.python}\n")
     timeout = mapping.timeout_seconds or settings.runs.timeout_seconds
+    deadline = time.monotonic() + timeout
+    timed_out = False
+
+    def stop_requested() -> bool:
+        """ansible-runner's cancel hook, polled while the playbook runs; also the run's timeout.
+        ansible-runner would only kill the playbook's process group, but ansible-core runs each
+        task's worker in a session of its own (a stuck module would run on), so the whole process
+        tree goes first, while it still hangs below the playbook. Services the run started have
+        left the tree by then and keep running."""
+        nonlocal timed_out
+        timed_out = timed_out or time.monotonic() > deadline
+        if not (timed_out or cancel.is_set()):
+            return False
+        _kill_run_tree(ident)
+        return True
+
     started = _now()
     runner = ansible_runner.run(
         private_data_dir=str(private_dir), project_dir=str(settings.project_dir), ident=ident,
@@ -119,20 +136,17 @@ def execute(settings: Settings, mapping: KindMapping, action: str, extravars: di
         envvars={"ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0", RUN_MARKER: ident},
         suppress_env_files=True, suppress_output_file=True,
         rotate_artifacts=max(1, settings.artifacts.keep_per_object),
-        event_handler=handle, cancel_callback=cancel.is_set, timeout=int(timeout), **kwargs)
-    if runner.status in ("timeout", "canceled"):
-        # ansible-runner kills the playbook's process group, but ansible-core runs each task's
-        # worker in a session of its own: a stuck module would run on for as long as it likes.
-        kill_run_processes(ident)
-    result = RunResult(status=runner.status, rc=runner.rc, changed=changed, started=started,
+        event_handler=handle, cancel_callback=stop_requested, **kwargs)
+    status = "timeout" if timed_out else runner.status
+    result = RunResult(status=status, rc=runner.rc, changed=changed, started=started,
                        ended=_now())
     if not result.ok:
         result.failed_task = failure.get("task")
-        if runner.status == "timeout":
+        if status == "timeout":
             result.message = f"run timed out after {int(timeout)}s"
             if failure.get("task"):
                 result.message += f" (last failed task: {failure['task']})"
-        elif runner.status == "canceled":
+        elif status == "canceled":
             result.message = "run canceled"
         elif failure.get("task"):
             result.message = f"task '{failure['task']}' failed: {failure.get('message') or 'no message'}"
@@ -144,22 +158,44 @@ def execute(settings: Settings, mapping: KindMapping, action: str, extravars: di
     return result
 
 
-def kill_run_processes(ident: str, proc: Path = Path("/proc")) -> list[int]:
-    """SIGKILL every process of the run ``ident`` (found by RUN_MARKER in its environment, so
-    also those ansible detached into other sessions); the pids killed."""
-    marker = f"{RUN_MARKER}={ident}".encode()
-    killed = []
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
+def process_tree(root: int, proc: Path = Path("/proc")) -> list[int]:
+    """``root`` and every process below it now, by parent pid (in any session or group)."""
+    children: dict[int, list[int]] = {}
+    for stat in proc.glob("[0-9]*/stat"):
         try:
-            if marker not in (entry / "environ").read_bytes().split(b"\0"):
-                continue
-            os.kill(int(entry.name), signal.SIGKILL)
-            killed.append(int(entry.name))
-        except (OSError, ValueError):
-            continue  # gone meanwhile, or not ours to read
-    return killed
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    tree, todo = [root], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            tree.append(child)
+            todo.append(child)
+    return tree
+
+
+def kill_tree(root: int) -> None:
+    """SIGKILL ``root`` and every process below it."""
+    for pid in process_tree(root):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _kill_run_tree(ident: str) -> None:
+    """Kill the process tree of the run ``ident``: the child of this process (ansible-runner
+    forks the playbook from here) whose environment carries RUN_MARKER=ident."""
+    marker = f"{RUN_MARKER}={ident}".encode()
+    for pid in process_tree(os.getpid())[1:]:
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if marker in environ:
+            kill_tree(pid)
+            return
 
 
 def _purge(settings: Settings, artifacts: Path, ident: str) -> None:

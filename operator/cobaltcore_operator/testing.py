@@ -14,6 +14,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from cobaltcore_operator._runner import kill_tree
+
 OPERATOR_DIR = Path(__file__).resolve().parents[1]
 REPO = OPERATOR_DIR.parent
 
@@ -151,56 +153,21 @@ class OperatorProcess:
         return float("nan")
 
     def stop(self) -> None:
+        """SIGTERM, as a pod's end: the operator cancels its runs and ends their processes."""
         if self.proc and self.proc.poll() is None:
-            tree = _descendants(self.proc.pid)
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+                kill_tree(self.proc.pid)
                 self.proc.wait(10)
-            # A pod's end takes every process in it along; on this host, the playbook runs the
-            # operator did not cancel in time would outlive it in their own sessions.
-            _kill_all(tree)
-        self._reap_group()
 
     def kill(self) -> None:
         """What a node does to a container: SIGKILL to every process in it, the playbook runs too
         (ansible-runner starts each in a session of its own)."""
-        _kill_all([self.proc.pid, *_descendants(self.proc.pid)])
+        kill_tree(self.proc.pid)
         self.proc.wait(10)
-        self._reap_group()
-
-    def _reap_group(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-
-def _descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` now (children by their parent pid in /proc, any session)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _kill_all(pids: list[int]) -> None:
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass

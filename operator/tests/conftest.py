@@ -34,6 +34,7 @@ from operator_test_kit import (  # noqa: E402
 from cobaltcore_operator.testing import (  # noqa: E402
     OperatorProcess, install_rbac, service_account_kubeconfig)
 lab, kube, namespace = _top.lab, _top.kube, _top.namespace
+pytest_configure = _top.pytest_configure
 pytest_collection_modifyitems = _top.pytest_collection_modifyitems
 pytest_sessionstart, pytest_sessionfinish = _top.pytest_sessionstart, _top.pytest_sessionfinish
 pytest_xdist_make_scheduler = _top.pytest_xdist_make_scheduler

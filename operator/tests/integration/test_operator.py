@@ -4,7 +4,9 @@ failed, and never leaks a Secret."""
 from __future__ import annotations
 
 import json
+import os
 import secrets as pysecrets
+import signal
 
 import yaml
 
@@ -172,16 +174,23 @@ def test_secret_canary_never_leaks(operator_factory, trivials, kube, namespace, 
 
 def test_stuck_run_times_out_and_drift_check_reruns(operator_factory, trivials):
     op = operator_factory(timeout_seconds=12, drift_seconds=1).start()
-    trivials.create("stuck", {"sleep": 600})
+    trivials.create("stuck", {"sleep": 600, "service": True})
+    service = f"trivial-service-{trivials.namespace}-stuck"
     obj = wait_for(lambda: (lambda o: o if trivials.condition(o, "Failed").get("reason") == "Timeout"
                             else None)(trivials.get("stuck")), what="the run to time out")
     assert "timed out after 12s" in trivials.condition(obj, "Failed")["message"]
 
-    trivials.patch("stuck", {"spec": {"sleep": 0}})
+    trivials.patch("stuck", {"spec": {"sleep": 0, "service": False}})
     # Every process of the timed-out runs ends, the task workers ansible starts in sessions of
     # their own too (they would sleep out their 600 s; the spec is in their command line).
     wait_for(lambda: not _processes_with(trivials.namespace, '"sleep": 600'), timeout=30,
              what="the stuck runs' processes to end")
+    # A service the run started is not part of the run: it keeps running, as a pod would.
+    try:
+        assert _processes_with(service), "the service the timed-out run started was killed with it"
+    finally:
+        for pid in _processes_with(service):
+            os.kill(pid, signal.SIGKILL)
     wait_for(lambda: trivials.ready_at("stuck"), what="Ready once the spec is fixed")
     runs = len(trivials.runs("stuck"))
     wait_for(lambda: len(trivials.runs("stuck")) > runs, what="a drift-check run without any change")

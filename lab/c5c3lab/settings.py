@@ -68,6 +68,12 @@ class LabSettings:
     def data_dir(self, component: str) -> Path:
         return self.lab_dir / "data" / component
 
+    def service_venv(self, service: str) -> Path:
+        """The venv of an OpenStack service's host runtime (keystone, glance, placement): in the
+        cache, shared by every lab of this user. It outlives `labctl down` and a fresh clone, so
+        only a changed package set reinstalls (the role's venv marker; its lock serialises)."""
+        return self.cache_dir / "service-venvs" / service
+
 
 def load_settings(environ: dict[str, str] | None = None) -> LabSettings:
     """Settings from the environment: ``C5C3_LAB_DIR`` (default ``<repo>/.lab``),

@@ -68,7 +68,7 @@ def crd_name(filename: str) -> str:
 @dataclass
 class PrivateService:
     """Where a test's host-runtime service (keystone, glance, placement reconciled from its CR by
-    the operator) lives: not the lab's own instance. Own port and directories; the lab's venv.
+    the operator) lives: not the lab's own instance. Own port and directories; the lab's service venv.
     ``vars`` are the mapping vars that move it there."""
     service: str
     root: Path
@@ -76,11 +76,11 @@ class PrivateService:
     vars: dict = field(default_factory=dict)
 
     @classmethod
-    def make(cls, service: str, lab_dir: Path, tmp_path: Path) -> "PrivateService":
+    def make(cls, service: str, settings, tmp_path: Path) -> "PrivateService":
         port = _kit().free_port()
         root = tmp_path / service
         return cls(service, root, port, {
-            f"{service}_venv_dir": str(lab_dir / service / "venv"),
+            f"{service}_venv_dir": str(settings.service_venv(service)),
             f"{service}_config_dir": str(root / "etc"),
             f"{service}_state_dir": str(root / "state"),
             f"{service}_log_dir": str(root / "log"),
@@ -102,8 +102,8 @@ class PrivateKeystone(PrivateService):
     db_prefix: str = ""
 
     @classmethod
-    def make(cls, lab_dir: Path, tmp_path: Path) -> "PrivateKeystone":
-        base = PrivateService.make("keystone", lab_dir, tmp_path)
+    def make(cls, settings, tmp_path: Path) -> "PrivateKeystone":
+        base = PrivateService.make("keystone", settings, tmp_path)
         return cls("keystone", base.root, base.port, {**base.vars, "keystone_cache_servers": []},
                    f"op{uuid.uuid4().hex[:6]}_")
 

@@ -72,11 +72,11 @@ def plane(lab, kube, mariadb, memcached, ceph, tmp_path_factory):
     ns = f"t-controlplane-{uuid.uuid4().hex[:6]}"
     kube.kubectl("create", "namespace", ns)
     install_operator_rbac(kube, services=True)
-    ks = PrivateKeystone.make(lab.settings.lab_dir, tmp)
+    ks = PrivateKeystone.make(lab.settings, tmp)
     # Glance and Placement on the lab inventory's host runtime, moved to private ports and
     # directories; the catalog points at them. Glance's rbd client Secret (the lab inventory's
     # controlplane_glance_storage names it) in the test's namespace.
-    svcs = {svc: PrivateService.make(svc, lab.settings.lab_dir, tmp) for svc in ("glance", "placement")}
+    svcs = {svc: PrivateService.make(svc, lab.settings, tmp) for svc in ("glance", "placement")}
     if "Glance" in SERVICES:
         glance_ceph_secret(ceph, ns)
     urls = {svc: private.url for svc, private in svcs.items()}

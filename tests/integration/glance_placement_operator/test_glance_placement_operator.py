@@ -59,7 +59,7 @@ def services(lab, kube, mariadb, memcached, ceph, host_keystone, service_credent
     install_operator_rbac(kube, services=True)
     glance_ceph_secret(ceph, ns)
     prefix = f"op{uuid.uuid4().hex[:6]}_"
-    private = {svc: PrivateService.make(svc, lab.settings.lab_dir, tmp) for svc in ("glance", "placement")}
+    private = {svc: PrivateService.make(svc, lab.settings, tmp) for svc in ("glance", "placement")}
     op = start_operator(kube, tmp, ns, {"Glance": private["glance"].vars, "Placement": private["placement"].vars})
     canaries, crs = {}, {}
     try:

@@ -94,7 +94,7 @@ def deploy_host_keystone(lab, mariadb, memcached):
     db_password = f"canary-db-{uuid.uuid4().hex}"
     extravars = {
         "keystone_runtime": "host",
-        "keystone_venv_dir": str(settings.lab_dir / "keystone" / "venv"),
+        "keystone_venv_dir": str(settings.service_venv("keystone")),
         "keystone_config_dir": str(root / "etc"),
         "keystone_state_dir": str(root / "state"),
         "keystone_log_dir": str(root / "log"),

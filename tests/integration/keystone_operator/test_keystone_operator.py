@@ -28,7 +28,7 @@ def token(url: str, password: str) -> requests.Response:
 @pytest.fixture
 def keystone_cr(lab, kube, mariadb, namespace, tmp_path):
     install_operator_rbac(kube)
-    ks = PrivateKeystone.make(lab.settings.lab_dir, tmp_path)
+    ks = PrivateKeystone.make(lab.settings, tmp_path)
     op = start_operator(kube, tmp_path, namespace, {"Keystone": ks.vars})
     admin_password = f"canary-admin-{uuid.uuid4().hex}"
     db_user = f"{ks.db_prefix}keystone"

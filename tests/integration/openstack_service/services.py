@@ -104,7 +104,7 @@ def deploy_host_service(lab, mariadb, name: str, port: int, extravars: dict) -> 
     info = mariadb.connection_info()
     base = {
         f"{name}_runtime": "host",
-        f"{name}_venv_dir": str(settings.lab_dir / name / "venv"),
+        f"{name}_venv_dir": str(settings.service_venv(name)),
         f"{name}_config_dir": str(root / "etc"),
         f"{name}_state_dir": str(root / "state"),
         f"{name}_log_dir": str(root / "log"),

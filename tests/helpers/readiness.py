@@ -24,8 +24,9 @@ def mark_ready_for_test(kube, namespace: str, resource: str, name: str, conditio
 
 
 class ReadyMarker(threading.Thread):
-    """Marks each (resource, name, condition, extra_status) Ready as soon as it exists, until all
-    are marked or ``stop()`` is called. Runs beside a playbook that waits for them."""
+    """Marks each (resource, name, condition, extra_status) Ready as soon as it exists, in list
+    order (the order the playbook creates them), until all are marked or ``stop()`` is called.
+    Runs beside a playbook that waits for them."""
 
     def __init__(self, kube, namespace: str, objects: list[tuple], poll: float = 0.5):
         super().__init__(daemon=True)
@@ -42,15 +43,17 @@ class ReadyMarker(threading.Thread):
             self.error = exc
 
     def _mark_until_done(self) -> None:
+        # In list order, one kubectl call per poll while nothing new exists (a kubectl per pending
+        # object and poll would keep a CPU busy). The playbook creates every object before it
+        # waits for any, so the order never stalls the marking.
         while self.pending and not self._halt.is_set():
-            for obj in list(self.pending):
-                resource, name = obj[0], obj[1]
-                exists = self.kube.kubectl("-n", self.namespace, "get", resource, name, "-o", "name",
-                                           check=False).returncode == 0
-                if exists:
-                    mark_ready_for_test(self.kube, self.namespace, *obj)
-                    self.pending.remove(obj)
-                    self.marked.append(obj)
+            resource, name = self.pending[0][0], self.pending[0][1]
+            if self.kube.kubectl("-n", self.namespace, "get", resource, name, "-o", "name",
+                                 check=False).returncode == 0:
+                obj = self.pending.pop(0)
+                mark_ready_for_test(self.kube, self.namespace, *obj)
+                self.marked.append(obj)
+                continue
             self._halt.wait(self.poll)
 
     def stop(self) -> None:

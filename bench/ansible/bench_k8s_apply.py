@@ -23,8 +23,9 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "lab"))
+sys.path[:0] = [str(REPO / "lab"), str(REPO / "bench")]
 from c5c3lab import load_settings  # noqa: E402
+from results import publish  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 OBJECTS = int(os.environ.get("BENCH_OBJECTS", "6"))
@@ -106,11 +107,7 @@ def main() -> None:
                     _playbook("playbooks/keystone.yml", extravars))
             finally:
                 _kubectl(kubeconfig, "delete", "namespace", namespace, "--wait=false")
-    summary = {key: _summary(value) for key, value in samples.items()}
-    print(json.dumps(summary, indent=2))
-    out = REPO / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "ansible-k8s-apply.json").write_text(json.dumps(summary, indent=2))
+    publish("ansible-k8s-apply", {key: _summary(value) for key, value in samples.items()})
 
 
 if __name__ == "__main__":

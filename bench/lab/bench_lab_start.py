@@ -7,7 +7,6 @@
 """
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
@@ -17,6 +16,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "bench"))
+from results import publish  # noqa: E402
 LABCTL = [sys.executable, str(REPO / "lab" / "labctl")]
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 
@@ -41,10 +42,7 @@ def main() -> None:
                 subprocess.run([*LABCTL, "down"], env=env, check=False, capture_output=True)
     summary = {k: {"median_s": round(statistics.median(v), 2), "min_s": round(min(v), 2),
                    "max_s": round(max(v), 2), "rounds": len(v)} for k, v in results.items()}
-    print(json.dumps(summary, indent=2))
-    out = REPO / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "lab-start.json").write_text(json.dumps(summary, indent=2))
+    publish("lab-start", summary)
 
 
 if __name__ == "__main__":

@@ -23,11 +23,12 @@ import psutil
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(REPO / "lab"), str(REPO / "operator")]
+sys.path[:0] = [str(REPO / "lab"), str(REPO / "operator"), str(REPO / "bench")]
 
 from c5c3lab.components.kubernetes import kubectl as lab_kubectl  # noqa: E402
 from c5c3lab.settings import load_settings  # noqa: E402
 from cobaltcore_operator.testing import OperatorProcess, wait_for  # noqa: E402
+from results import publish  # noqa: E402
 
 GROUP, PLURAL = "operator-test.c5c3.io", "trivials"
 N = int(os.environ.get("BENCH_OPERATOR_N", "200"))
@@ -143,10 +144,7 @@ def main() -> None:
             op.stop()
             kubectl("delete", "namespace", ns, "--wait=false")
     results["load_avg_end"] = os.getloadavg()[0]
-    print(json.dumps(results, indent=2))
-    out = REPO / "bench" / "results" / "operator-bench_operator.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
+    publish("operator-bench_operator", results)
 
 
 if __name__ == "__main__":

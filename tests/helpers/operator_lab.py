@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.helpers.processes import stop_gunicorn
+from tests.helpers.processes import PrivateMemcached, stop_gunicorn
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "operator" / "deploy"
@@ -25,6 +25,10 @@ def _kit():
         sys.path.insert(0, str(REPO / "operator"))
     from cobaltcore_operator import testing
     return testing
+
+
+def free_port() -> int:
+    return _kit().free_port()
 
 
 # Kinds a ControlPlane deploys after Keystone, with their CRD and aggregated ClusterRole files.
@@ -77,7 +81,7 @@ class PrivateService:
 
     @classmethod
     def make(cls, service: str, settings, tmp_path: Path) -> "PrivateService":
-        port = _kit().free_port()
+        port = free_port()
         root = tmp_path / service
         return cls(service, root, port, {
             f"{service}_venv_dir": str(settings.service_venv(service)),
@@ -98,14 +102,21 @@ class PrivateService:
 @dataclass
 class PrivateKeystone(PrivateService):
     """A private keystone; also a database prefix for what the test creates in the shared MariaDB,
-    and no shared memcached (keystone's cache keys do not include the database)."""
+    and a memcached of its own (see PrivateMemcached)."""
     db_prefix: str = ""
+    cache: PrivateMemcached | None = None
 
     @classmethod
     def make(cls, settings, tmp_path: Path) -> "PrivateKeystone":
         base = PrivateService.make("keystone", settings, tmp_path)
-        return cls("keystone", base.root, base.port, {**base.vars, "keystone_cache_servers": []},
-                   f"op{uuid.uuid4().hex[:6]}_")
+        cache = PrivateMemcached.start(base.root / "memcached", free_port())
+        return cls("keystone", base.root, base.port, {**base.vars, "keystone_cache_servers": cache.servers},
+                   f"op{uuid.uuid4().hex[:6]}_", cache)
+
+    def stop(self) -> None:
+        super().stop()
+        if self.cache:
+            self.cache.stop()
 
     @property
     def url(self) -> str:

@@ -16,7 +16,8 @@ from pathlib import Path
 import pymysql
 import requests
 
-from tests.helpers.processes import stop_gunicorn
+from tests.helpers.operator_lab import free_port
+from tests.helpers.processes import PrivateMemcached, stop_gunicorn
 from tests.helpers.ansible import PlaybookResult, run_playbook
 
 PLAYBOOK = "playbooks/keystone.yml"
@@ -92,6 +93,7 @@ def deploy_host_keystone(lab, mariadb, memcached):
     # Canary secrets: unique strings that must never appear in logs, ConfigMaps or facts.
     admin_password = f"canary-admin-{uuid.uuid4().hex}"
     db_password = f"canary-db-{uuid.uuid4().hex}"
+    cache = PrivateMemcached.start(root / "memcached", free_port())
     extravars = {
         "keystone_runtime": "host",
         "keystone_venv_dir": str(settings.service_venv("keystone")),
@@ -103,10 +105,9 @@ def deploy_host_keystone(lab, mariadb, memcached):
         "keystone_database_user": db_name,
         "keystone_database_password": db_password,
         "keystone_admin_password": admin_password,
+        # Token validations uncached: the rotation tests see a dropped key take effect at once.
         "keystone_token_caching": False,
-        # Not the lab's memcached: keystone's cache keys do not include the database, so two
-        # keystones with different databases on one memcached see each other's regions and users.
-        "keystone_cache_servers": [],
+        "keystone_cache_servers": cache.servers,
         "keystone_middleware": [{"name": "gzip", "filterFactory": "egg:Paste#gzip",
                                  "position": {"before": "cors"}, "config": {"compress_level": 6}}],
         "keystone_policy_overrides": {"identity:list_credentials": "!"},
@@ -114,12 +115,15 @@ def deploy_host_keystone(lab, mariadb, memcached):
     }
     # The first deployment runs at -v: its whole output is kept for the canary test.
     verbose = run_playbook(PLAYBOOK, extravars=extravars, verbosity=1, json_output=False)
+    if verbose.rc != 0:
+        cache.stop()
     assert verbose.rc == 0, verbose.stdout[-4000:] + verbose.stderr[-2000:]
     handle = HostKeystone(f"http://127.0.0.1:{port}/v3", root, admin_password, db_password, extravars,
                           verbose, verbose.stdout + verbose.stderr)
     yield handle
     if not os.environ.get("C5C3_KEYSTONE_ITEST_KEEP"):
         stop_gunicorn(root / "state" / "gunicorn.pid")
+        cache.stop()
         _admin_sql(mariadb, f"DROP DATABASE IF EXISTS {db_name}")
         _admin_sql(mariadb, f"DROP USER IF EXISTS '{db_name}'@'%'")
         shutil.rmtree(root, ignore_errors=True)

@@ -35,7 +35,9 @@ def test_keystone_serves_v3_from_the_rendered_config(host_keystone):
     assert resp.status_code == 200
     assert resp.json()["version"]["id"] == "v3.14"
     conf = (host_keystone.root / "etc" / "keystone.conf").read_text()
-    assert "[token]\ncaching = false\n" in conf
+    # keystone_token_caching: false turns off both ways a token enters the validation cache.
+    assert "[token]\ncache_on_issue = false\ncaching = false\n" in conf
+    assert f"[cache]\nbackend = dogpile.cache.pymemcache\nenabled = true\nmemcache_servers = 127.0.0.1:" in conf
     assert f"key_repository = {host_keystone.root}/state/fernet-keys" in conf
     # The database URL reaches keystone only through the 0600 secret fragment.
     assert "connection = mysql" not in conf

@@ -33,12 +33,21 @@ def pid_alive(pid: int | None) -> bool:
         return False
     except PermissionError:
         return True
-    # A zombie is not alive for our purposes.
+    # A zombie is not alive for our purposes. But the leader of a threaded daemon (ceph-osd) is a
+    # zombie as soon as its own thread exits, while its other threads, and its sockets, live on:
+    # the process is alive while any of its threads is.
     try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            return f.read().split(") ", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, IndexError):
+        threads = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
         return False
+    for tid in threads:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat", encoding="ascii") as f:
+                if f.read().split(") ", 1)[1].split()[0] not in ("Z", "X"):
+                    return True
+        except (FileNotFoundError, IndexError):
+            continue
+    return False
 
 
 def spawn(

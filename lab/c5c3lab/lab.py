@@ -1,8 +1,10 @@
 """The lab as a whole: start components with their dependencies, stop them in reverse order."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Iterable
 
+from c5c3lab import process
 from c5c3lab.components import DEFAULT, REGISTRY, Component, Status
 from c5c3lab.process import LabError
 from c5c3lab.settings import LabSettings, load_settings
@@ -45,12 +47,28 @@ class Lab:
         return started
 
     def down(self, names: Iterable[str] | None = None) -> list[str]:
-        """Stop the named components (all known ones by default) in reverse start order."""
+        """Stop the named components (all known ones by default) in reverse start order; a full
+        down first stops the host services the lab inventory's playbooks started."""
         order = list(REGISTRY) if not names else [n for n in REGISTRY if n in set(names)]
-        stopped = []
+        stopped = [] if names else self.stop_host_services()
         for n in reversed(order):
             if self.component(n).stop():
                 stopped.append(n)
+        return stopped
+
+    def stop_host_services(self) -> list[str]:
+        """Stop the gunicorn masters (with their workers) that host runtimes run from the lab
+        directory: keystone, glance, placement of the lab inventory, `<lab dir>/<service>/state/
+        gunicorn.pid`. A pidfile whose process no longer runs inside the lab directory (its pid
+        taken by another program) is removed and the process left alone."""
+        lab_dir = self.settings.lab_dir.resolve()
+        stopped = []
+        for pidfile in sorted(lab_dir.glob("*/state/gunicorn.pid")):
+            pid = process.read_pid(pidfile)
+            if process.pid_alive(pid) and _works_inside(pid, lab_dir):
+                process.terminate(pid)
+                stopped.append(f"{pidfile.parents[1].name} (host runtime)")
+            pidfile.unlink(missing_ok=True)
         return stopped
 
     def status(self, names: Iterable[str] | None = None) -> list[Status]:
@@ -66,3 +84,12 @@ class Lab:
             if c.running():
                 info.update(c.connection_info())
         return info
+
+
+def _works_inside(pid: int | None, directory: Path) -> bool:
+    """Whether the process's working directory is in ``directory`` (a host runtime's gunicorn
+    runs from its config directory)."""
+    try:
+        return Path(f"/proc/{pid}/cwd").resolve().is_relative_to(directory)
+    except OSError:
+        return False

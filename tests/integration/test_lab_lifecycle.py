@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -30,9 +31,30 @@ def lab_processes(lab_dir: Path) -> list[psutil.Process]:
             env = p.info["environ"] or {}
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-        if str(lab_dir) in cmd or any(str(lab_dir) in v for v in env.values()):
+        if str(lab_dir) in cmd or any(str(lab_dir) in v for v in env.values()) or _cwd_inside(p, lab_dir):
             found.append(p)
     return found
+
+
+def _cwd_inside(proc: psutil.Process, directory: Path) -> bool:
+    try:
+        return Path(proc.cwd()).is_relative_to(directory)
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
+
+
+def start_host_service(lab_dir: Path, service: str, port: int) -> subprocess.Popen:
+    """What a host runtime leaves in the lab directory (keystone of the lab inventory): a daemon
+    in a session of its own, run from `<lab dir>/<service>/etc`, its pid in
+    `<lab dir>/<service>/state/gunicorn.pid`, listening on a port. An HTTP server stands in for
+    gunicorn: `labctl down` goes by the pidfile and the working directory, not the program."""
+    etc, state = lab_dir / service / "etc", lab_dir / service / "state"
+    etc.mkdir(parents=True)
+    state.mkdir(parents=True)
+    daemon = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)], cwd=etc,
+                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    (state / "gunicorn.pid").write_text(f"{daemon.pid}\n")
+    return daemon
 
 
 def listening(ports: set[int]) -> set[int]:
@@ -75,10 +97,20 @@ def test_lab_up_is_idempotent_and_down_leaves_nothing(private_lab):
     status = labctl(env, "status")
     assert status.returncode == 0 and "stopped" not in status.stdout
 
-    down = labctl(env, "down")
-    assert down.returncode == 0, down.stderr
-    assert lab_processes(lab_dir) == []
-    assert listening(ports) == set()
+    service = start_host_service(lab_dir, "keystone", 18500)
+    try:
+        from c5c3lab import process
+
+        process.wait_until(lambda: listening({18500}) == {18500}, timeout=30, what="the host service listens")
+        down = labctl(env, "down")
+        assert down.returncode == 0, down.stderr
+        assert "keystone (host runtime)" in down.stdout
+        assert service.wait(timeout=10) == -signal.SIGTERM
+        assert lab_processes(lab_dir) == []
+        assert listening(ports | {18500}) == set()
+    finally:
+        service.kill()
+        service.wait()
 
     again = labctl(env, "down")
     assert "nothing was running" in again.stdout

@@ -66,7 +66,11 @@ class Lab:
         for pidfile in sorted(lab_dir.glob("*/state/gunicorn.pid")):
             pid = process.read_pid(pidfile)
             if process.pid_alive(pid) and _works_inside(pid, lab_dir):
-                process.terminate(pid)
+                # The master only: a daemonized gunicorn leads no process group of its own (it
+                # forked after setsid), and on SIGTERM it stops its workers itself.
+                process.terminate(pid, group=False)
+                if process.pid_alive(pid):
+                    raise LabError(f"{pidfile.parents[1].name}: gunicorn {pid} outlived SIGKILL")
                 stopped.append(f"{pidfile.parents[1].name} (host runtime)")
             pidfile.unlink(missing_ok=True)
         return stopped

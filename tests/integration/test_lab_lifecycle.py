@@ -43,18 +43,21 @@ def _cwd_inside(proc: psutil.Process, directory: Path) -> bool:
         return False
 
 
-def start_host_service(lab_dir: Path, service: str, port: int) -> subprocess.Popen:
+def start_host_service(lab_dir: Path, service: str, port: int) -> int:
     """What a host runtime leaves in the lab directory (keystone of the lab inventory): a daemon
-    in a session of its own, run from `<lab dir>/<service>/etc`, its pid in
-    `<lab dir>/<service>/state/gunicorn.pid`, listening on a port. An HTTP server stands in for
-    gunicorn: `labctl down` goes by the pidfile and the working directory, not the program."""
+    run from `<lab dir>/<service>/etc`, its pid in `<lab dir>/<service>/state/gunicorn.pid`,
+    listening on a port. Daemonized as gunicorn does (setsid, then a fork), so it leads no process
+    group. An HTTP server stands in for gunicorn: `labctl down` goes by the pidfile and the working
+    directory, not the program."""
     etc, state = lab_dir / service / "etc", lab_dir / service / "state"
     etc.mkdir(parents=True)
     state.mkdir(parents=True)
-    daemon = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)], cwd=etc,
-                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    (state / "gunicorn.pid").write_text(f"{daemon.pid}\n")
-    return daemon
+    pidfile = state / "gunicorn.pid"
+    subprocess.run(["setsid", "sh", "-c", f'"$0" -m http.server --bind 127.0.0.1 {port} >/dev/null 2>&1 & '
+                    f'echo $! > {pidfile}', sys.executable], cwd=etc, check=True)
+    pid = int(pidfile.read_text())
+    assert os.getpgid(pid) != pid
+    return pid
 
 
 def listening(ports: set[int]) -> set[int]:
@@ -97,20 +100,20 @@ def test_lab_up_is_idempotent_and_down_leaves_nothing(private_lab):
     status = labctl(env, "status")
     assert status.returncode == 0 and "stopped" not in status.stdout
 
+    from c5c3lab import process
+
     service = start_host_service(lab_dir, "keystone", 18500)
     try:
-        from c5c3lab import process
-
         process.wait_until(lambda: listening({18500}) == {18500}, timeout=30, what="the host service listens")
         down = labctl(env, "down")
         assert down.returncode == 0, down.stderr
         assert "keystone (host runtime)" in down.stdout
-        assert service.wait(timeout=10) == -signal.SIGTERM
+        assert not process.pid_alive(service)
         assert lab_processes(lab_dir) == []
         assert listening(ports | {18500}) == set()
     finally:
-        service.kill()
-        service.wait()
+        if process.pid_alive(service):
+            os.kill(service, signal.SIGKILL)
 
     again = labctl(env, "down")
     assert "nothing was running" in again.stdout

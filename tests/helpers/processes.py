@@ -11,20 +11,23 @@ from pathlib import Path
 
 
 def stop_gunicorn(pidfile: Path, timeout: float = 30.0) -> None:
-    """SIGTERM the gunicorn master named by ``pidfile`` (it stops its workers) and wait for it.
-    A pidfile whose process is gone, or is no longer gunicorn, is left alone."""
-    if not pidfile.exists():
-        return
-    pid = int(pidfile.read_text().strip())
+    """SIGTERM the gunicorn master named by ``pidfile`` (it stops its workers) and wait for it."""
+    stop_by_pidfile(pidfile, "gunicorn", timeout)
+
+
+def stop_by_pidfile(pidfile: Path, program: str, timeout: float) -> None:
+    """SIGTERM the process named by ``pidfile`` and wait for it to go. A pidfile whose process is
+    gone, or is no longer ``program`` (its pid reused), is left alone."""
     try:
-        if "gunicorn" not in Path(f"/proc/{pid}/cmdline").read_text():
+        pid = int(pidfile.read_text().strip())
+        if program not in Path(f"/proc/{pid}/cmdline").read_text():
             return
         os.kill(pid, signal.SIGTERM)
-    except (FileNotFoundError, ProcessLookupError):
+    except (FileNotFoundError, ProcessLookupError, ValueError):
         return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
-        time.sleep(0.2)
+        time.sleep(0.1)
 
 
 @dataclass
@@ -62,14 +65,4 @@ class PrivateMemcached:
             return False
 
     def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM the memcached of the pidfile, if it still is one, and wait for it to go."""
-        try:
-            pid = int(self.pidfile.read_text().strip())
-            if "memcached" not in Path(f"/proc/{pid}/cmdline").read_text():
-                return
-            os.kill(pid, signal.SIGTERM)
-        except (FileNotFoundError, ProcessLookupError, ValueError):
-            return
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
-            time.sleep(0.1)
+        stop_by_pidfile(self.pidfile, "memcached", timeout)

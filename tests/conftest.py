@@ -43,6 +43,11 @@ def _use_this_venv_and_repo_config() -> None:
     if path[:1] != [venv_bin]:
         os.environ["PATH"] = os.pathsep.join([venv_bin, *[p for p in path if p != venv_bin]])
     os.environ.setdefault("ANSIBLE_CONFIG", str(REPO / "ansible.cfg"))
+    if os.environ.get("C5C3_TASK_TIMES"):
+        # Every ansible-playbook the tests start (directly, through molecule or the operator)
+        # inherits this and appends its tasks' timings: tests/callback_plugins/c5c3_task_times.py.
+        os.environ["ANSIBLE_CALLBACK_PLUGINS"] = str(REPO / "tests" / "callback_plugins")
+        os.environ["ANSIBLE_CALLBACKS_ENABLED"] = "c5c3_task_times"
 
 
 def _is_xdist_worker(config) -> bool:

@@ -104,27 +104,7 @@ def run_playbook(playbook: str | Path, *, extravars: Mapping[str, Any] | None = 
                 pass
     else:
         stats = _parse_recap(proc.stdout)
-    if os.environ.get("C5C3_TASK_TIMES"):
-        _record_task_times(Path(os.environ["C5C3_TASK_TIMES"]), path.name, plays)
     return PlaybookResult(proc.returncode, proc.stdout, proc.stderr, stats, plays)
-
-
-def _record_task_times(record: Path, playbook: str, plays: list[dict[str, Any]]) -> None:
-    """Append one JSON line per task (playbook, task name, seconds): where a suite's time goes.
-    Only runs with the JSON callback carry task durations."""
-    from datetime import datetime
-
-    def seconds(duration: dict) -> float:
-        start, end = (datetime.fromisoformat(duration[k].rstrip("Z")) for k in ("start", "end"))
-        return (end - start).total_seconds()
-
-    with record.open("a") as out:
-        for play in plays:
-            for task in play.get("tasks", []):
-                duration = task["task"].get("duration") or {}
-                if duration.get("start") and duration.get("end"):
-                    out.write(json.dumps({"playbook": playbook, "task": task["task"]["name"],
-                                          "seconds": seconds(duration)}) + "\n")
 
 
 def _parse_recap(stdout: str) -> dict[str, dict[str, int]]:

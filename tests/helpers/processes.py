@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from c5c3lab.components.infra import memcached_answers
 
 
 def stop_gunicorn(pidfile: Path, timeout: float = 30.0) -> None:
@@ -57,12 +58,7 @@ class PrivateMemcached:
         return [f"127.0.0.1:{self.port}"]
 
     def answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
-                conn.sendall(b"version\r\n")
-                return conn.recv(64).startswith(b"VERSION")
-        except OSError:
-            return False
+        return memcached_answers("127.0.0.1", self.port)
 
     def stop(self, timeout: float = 10.0) -> None:
         stop_by_pidfile(self.pidfile, "memcached", timeout)

@@ -89,6 +89,16 @@ class MariaDB(Component):
         }
 
 
+def memcached_answers(host: str, port: int) -> bool:
+    """A memcached listens at host:port and answers its protocol (``version``)."""
+    try:
+        with socket.create_connection((host, port), timeout=1) as conn:
+            conn.sendall(b"version\r\n")
+            return conn.recv(64).startswith(b"VERSION")
+    except OSError:
+        return False
+
+
 class Memcached(Component):
     name = "memcached"
 
@@ -100,9 +110,7 @@ class Memcached(Component):
                        "-p", str(self.settings.ports.memcached), "-U", "0", "-m", "64", "-c", "1024"])
 
     def ready(self) -> bool:
-        with socket.create_connection((self.settings.host, self.settings.ports.memcached), timeout=1) as s:
-            s.sendall(b"version\r\n")
-            return s.recv(64).startswith(b"VERSION")
+        return memcached_answers(self.settings.host, self.settings.ports.memcached)
 
     def connection_info(self) -> dict[str, str]:
         return {"MEMCACHED_SERVERS": f"{self.settings.host}:{self.settings.ports.memcached}"}

@@ -45,8 +45,8 @@ def pid_alive(pid: int | None) -> bool:
             with open(f"/proc/{pid}/task/{tid}/stat", encoding="ascii") as f:
                 if f.read().split(") ", 1)[1].split()[0] not in ("Z", "X"):
                     return True
-        except (FileNotFoundError, IndexError):
-            continue
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue  # the thread (or the whole process) ended between listing and reading: ESRCH
     return False
 
 

@@ -66,3 +66,23 @@ def _leader_state(pid: int) -> str | None:
             return f.read().split(") ", 1)[1].split()[0]
     except FileNotFoundError:
         return None
+
+
+def test_a_process_that_ends_while_its_threads_are_read_is_not_alive(monkeypatch):
+    """/proc/<pid>/task/<tid>/stat of a thread that ended after the listing fails with ESRCH on
+    read (seen when ovsdb-server exited during `down`): that thread does not count, and no error
+    escapes to the caller's stop loop."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        real_open = open
+
+        def open_of_an_ended_process(path, *args, **kwargs):
+            if str(path).startswith(f"/proc/{proc.pid}/task/"):
+                raise ProcessLookupError(3, "No such process")
+            return real_open(path, *args, **kwargs)
+
+        monkeypatch.setattr(process, "open", open_of_an_ended_process, raising=False)
+        assert not process.pid_alive(proc.pid)
+    finally:
+        proc.kill()
+        proc.wait()

@@ -5,6 +5,7 @@ import dataclasses
 import json
 import os
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Mapping
@@ -123,3 +124,24 @@ def _parse_recap(stdout: str) -> dict[str, dict[str, int]]:
                     counts[{"failed": "failures"}.get(k, k)] = int(v)
             stats[host.strip()] = counts
     return stats
+
+
+def run_module(name: str, args: Mapping[str, Any], *, check: bool = False, diff: bool = False,
+               timeout: float = 600) -> dict[str, Any]:
+    """Run plugins/modules/<name>.py in a process of its own, fed its JSON arguments the way
+    Ansible's module wrapper feeds them (check and diff mode included), and return its JSON
+    result. About a quarter of an ansible-playbook run's cost: for tests of a module's behaviour;
+    what Ansible adds around a module (no_log, --diff output, a role's use) is tested through
+    ansible-playbook."""
+    payload = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+        os.chmod(f.name, 0o600)
+        json.dump({"ANSIBLE_MODULE_ARGS": payload}, f)
+        f.flush()
+        env = dict(os.environ, PYTHONPATH=str(REPO / ".collections"))
+        out = subprocess.run([sys.executable, "-m", f"ansible_collections.c5c3.cobaltcore.plugins.modules.{name}",
+                              f.name], env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    start = out.stdout.find("{")
+    if start < 0:
+        raise AssertionError(f"{name} printed no JSON (rc={out.returncode}): {out.stderr[-2000:]}")
+    return json.loads(out.stdout[start:])

@@ -1,12 +1,8 @@
-"""Fixtures for the OVN tests: the lab's `ovn` component (NB/SB raft, northd, one chassis) and a
-runner that executes one of our modules exactly as Ansible does (a process fed JSON arguments)."""
+"""Fixtures for the OVN tests: the lab's `ovn` component (NB/SB raft, northd, one chassis) and the
+ovn-nbctl/ovn-sbctl views the tests check modules against."""
 from __future__ import annotations
 
-import json
-import os
 import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -28,21 +24,6 @@ def nb_db(ovn) -> list[str]:
 @pytest.fixture(scope="session")
 def sb_db(ovn) -> list[str]:
     return ovn.remotes("sb").split(",")
-
-
-def run_module(name: str, args: dict, *, check: bool = False, diff: bool = False, timeout: float = 600) -> dict:
-    """Run plugins/modules/<name>.py as Ansible would and return its JSON result."""
-    payload = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
-        json.dump({"ANSIBLE_MODULE_ARGS": payload}, f)
-        f.flush()
-        env = dict(os.environ, PYTHONPATH=str(REPO / ".collections"))
-        out = subprocess.run([sys.executable, "-m", f"ansible_collections.c5c3.cobaltcore.plugins.modules.{name}",
-                              f.name], env=env, capture_output=True, text=True, timeout=timeout, check=False)
-    start = out.stdout.find("{")
-    if start < 0:
-        raise AssertionError(f"{name} printed no JSON (rc={out.returncode}): {out.stderr[-2000:]}")
-    return json.loads(out.stdout[start:])
 
 
 def nbctl(ovn, *args: str) -> str:

@@ -9,8 +9,8 @@ import time
 import uuid
 from pathlib import Path
 
-from tests.helpers.ansible import run_playbook
-from tests.integration.ovn.conftest import nbctl, run_module, sbctl
+from tests.helpers.ansible import run_module, run_playbook
+from tests.integration.ovn.conftest import nbctl, sbctl
 
 
 def chassis_rows(ovn, name):

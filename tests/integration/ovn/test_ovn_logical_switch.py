@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 
-from tests.integration.ovn.conftest import nb_names, nbctl, run_module
+from tests.helpers.ansible import run_module
+from tests.integration.ovn.conftest import nb_names, nbctl
 
 
 def mac_ip(i: int) -> str:

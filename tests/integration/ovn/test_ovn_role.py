@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.ansible import run_playbook
-from tests.integration.ovn.conftest import run_module
+from tests.helpers.ansible import run_module, run_playbook
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 
-from tests.integration.ovn.conftest import nb_names, nbctl, run_module, sbctl
+from tests.helpers.ansible import run_module
+from tests.integration.ovn.conftest import nb_names, nbctl, sbctl
 
 
 @pytest.fixture

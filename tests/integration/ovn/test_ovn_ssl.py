@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.ovn.conftest import REPO, run_module
+from tests.helpers.ansible import run_module
+from tests.integration.ovn.conftest import REPO
 
 sys.path.insert(0, str(REPO / "lab"))
 from c5c3lab import pki  # noqa: E402

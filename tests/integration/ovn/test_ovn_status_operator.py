@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers.ansible import run_playbook
+from tests.helpers.ansible import run_module, run_playbook
 from tests.helpers.operator_lab import start_operator
-from tests.integration.ovn.conftest import REPO, run_module, sbctl
+from tests.integration.ovn.conftest import REPO, sbctl
 
 sys.path.insert(0, str(REPO / "operator"))
 from cobaltcore_operator import testing  # noqa: E402

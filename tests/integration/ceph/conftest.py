@@ -51,9 +51,11 @@ def ceph(lab) -> CephAccess:
     return CephAccess(comp.conf, comp.admin_keyring, comp.mon_host, comp)
 
 
-def run_module(module: str, args: dict, *, check: bool = False, diff: bool = False,
-               no_log: bool = False, save_to: Path | None = None) -> dict:
-    """Run one c5c3.cobaltcore module through ansible-playbook (a one-task play), return its result."""
+def run_in_playbook(module: str, args: dict, *, check: bool = False, diff: bool = False,
+                    no_log: bool = False, save_to: Path | None = None) -> dict:
+    """Run one c5c3.cobaltcore module through ansible-playbook (a one-task play) and return its
+    result with the playbook's output (``_stdout``): for what Ansible shows of a module's secrets.
+    The modules' behaviour is tested with tests.helpers.ansible.run_module."""
     import tempfile
 
     import yaml

@@ -66,10 +66,9 @@ class Lab:
         for pidfile in sorted(lab_dir.glob("*/state/gunicorn.pid")):
             pid = process.read_pid(pidfile)
             if process.pid_alive(pid) and _works_inside(pid, lab_dir):
-                # The master only: a daemonized gunicorn leads no process group of its own (it
-                # forked after setsid), and on SIGTERM it stops its workers itself.
-                process.terminate(pid, group=False)
-                if process.pid_alive(pid):
+                # A daemonized gunicorn leads no process group (it forked after setsid): the
+                # master alone is signalled, and on SIGTERM it stops its workers itself.
+                if not process.terminate(pid):
                     raise LabError(f"{pidfile.parents[1].name}: gunicorn {pid} outlived SIGKILL")
                 stopped.append(f"{pidfile.parents[1].name} (host runtime)")
             pidfile.unlink(missing_ok=True)

@@ -79,15 +79,19 @@ def spawn(
     return proc.pid
 
 
-def terminate(pid: int | None, *, timeout: float = 20.0, group: bool = True) -> None:
-    """SIGTERM the process (and its session group), then SIGKILL after ``timeout``."""
+def terminate(pid: int | None, *, timeout: float = 20.0) -> bool:
+    """SIGTERM the process, then SIGKILL after ``timeout``; True once it is gone. A process that
+    leads its own process group (what ``spawn`` starts) is signalled with its group, so forked
+    children go too; any other one (a daemon that forked after setsid, a qemu under libvirtd)
+    alone, never the group it belongs to."""
     if not pid_alive(pid):
-        return
+        return True
     assert pid is not None
+    leads_group = _leads_group(pid)
 
     def send(sig: int) -> None:
         try:
-            if group:
+            if leads_group:
                 os.killpg(pid, sig)
             else:
                 os.kill(pid, sig)
@@ -97,21 +101,34 @@ def terminate(pid: int | None, *, timeout: float = 20.0, group: bool = True) -> 
             os.kill(pid, sig)
 
     send(signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        _reap(pid)
-        if not pid_alive(pid):
-            break
-        time.sleep(0.05)
-    else:
+    if not _gone_within(pid, timeout):
         send(signal.SIGKILL)
-    _reap(pid)
+        _gone_within(pid, 5.0)
     # Members of the group that outlived the leader (e.g. forked workers).
-    if group:
+    if leads_group:
         try:
             os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+    return not pid_alive(pid)
+
+
+def _leads_group(pid: int) -> bool:
+    try:
+        return os.getpgid(pid) == pid
+    except ProcessLookupError:
+        return False
+
+
+def _gone_within(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        _reap(pid)
+        if not pid_alive(pid):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
 
 
 def _reap(pid: int) -> None:

@@ -1,13 +1,12 @@
 """Stopping what test fixtures started on the host."""
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from c5c3lab import process
 from c5c3lab.components.infra import memcached_answers
 
 
@@ -17,18 +16,16 @@ def stop_gunicorn(pidfile: Path, timeout: float = 30.0) -> None:
 
 
 def stop_by_pidfile(pidfile: Path, program: str, timeout: float) -> None:
-    """SIGTERM the process named by ``pidfile`` and wait for it to go. A pidfile whose process is
-    gone, or is no longer ``program`` (its pid reused), is left alone."""
+    """Stop the process named by ``pidfile`` (SIGTERM, SIGKILL after ``timeout``: the lab's
+    ``process.terminate``). A pidfile whose process is gone, or is no longer ``program`` (its pid
+    reused), is left alone."""
+    pid = process.read_pid(pidfile)
     try:
-        pid = int(pidfile.read_text().strip())
-        if program not in Path(f"/proc/{pid}/cmdline").read_text():
+        if not pid or program not in Path(f"/proc/{pid}/cmdline").read_text():
             return
-        os.kill(pid, signal.SIGTERM)
-    except (FileNotFoundError, ProcessLookupError, ValueError):
+    except FileNotFoundError:
         return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
-        time.sleep(0.1)
+    process.terminate(pid, timeout=timeout)
 
 
 @dataclass

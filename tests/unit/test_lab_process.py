@@ -86,3 +86,16 @@ def test_a_process_that_ends_while_its_threads_are_read_is_not_alive(monkeypatch
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_terminate_stops_a_process_that_leads_no_group_and_spares_its_group():
+    """A daemon that forked after setsid (gunicorn, memcached -d) is in a group it does not lead:
+    terminate signals that process alone, never the group (here: pytest's own)."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert os.getpgid(proc.pid) != proc.pid and os.getpgid(proc.pid) == os.getpgid(0)
+        assert process.terminate(proc.pid, timeout=5)
+        assert not process.pid_alive(proc.pid)
+    finally:
+        proc.kill()
+        proc.wait()

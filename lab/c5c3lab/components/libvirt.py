@@ -259,7 +259,7 @@ class LibvirtHypervisors(Component):
             for pidfile in (self.instance_dir(host) / "run" / "qemu").glob("*.pid"):
                 pid = process.read_pid(pidfile)
                 if pid and _is_qemu(pid):
-                    process.terminate(pid, group=False, timeout=10)
+                    process.terminate(pid, timeout=10)
                 pidfile.unlink(missing_ok=True)
 
     def connection_info(self) -> dict[str, str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.ansible import REPO
+from tests.helpers.ansible import REPO, run_playbook
 
 
 @dataclasses.dataclass
@@ -74,11 +74,7 @@ def run_in_playbook(module: str, args: dict, *, check: bool = False, diff: bool 
         os.chmod(f.name, 0o600)
         yaml.safe_dump(play, f)
         f.flush()
-        cmd = ["ansible-playbook", f.name] + (["--check"] if check else []) + (["--diff"] if diff else [])
-        env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-                   ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1")
-        proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
-    out = json.loads(proc.stdout)
-    result = out["plays"][0]["tasks"][0]["hosts"]["localhost"]
-    result["_stdout"] = proc.stdout + proc.stderr
+        ran = run_playbook(f.name, check=check, diff=diff, timeout=300)
+    result = ran.task_results("module under test")[0]
+    result["_stdout"] = ran.stdout + ran.stderr
     return result

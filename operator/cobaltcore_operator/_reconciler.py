@@ -4,11 +4,16 @@ A CR needs a run only when its desired state changed: the hash of its spec, the 
 (type + data) of the Secrets its mapping names and the mapping itself. That hash is compared with the one the
 last clean run applied (kept in status, and in memory to ignore stale events); everything else
 (resyncs, status- or metadata-only updates, restarts) is counted as a skipped no-op event.
+
+Two things run an object whose desired state is applied: a drift check (the mapping's interval
+after the last run, measured from ``status.lastRun.end`` so an operator restart does not reset
+it) and a reconcile request (a new value of the RECONCILE_REQUEST annotation, handled once).
 """
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import datetime
 import hashlib
 import json
 import logging
@@ -35,6 +40,28 @@ def desired_hash(mapping: KindMapping, body: dict[str, Any], secret_versions: di
 
 
 RECONCILING = "Reconciling"
+# Any new value (a timestamp, by convention) asks for one run although nothing changed; the value
+# of the last clean run that handled one is status.lastHandledReconcileAt.
+RECONCILE_REQUEST = "cobaltcore.c5c3.io/reconcile-requested-at"
+
+
+def unhandled_request(body: dict[str, Any], handled: str | None) -> str | None:
+    """The object's reconcile request if no clean run has handled it yet (``handled``: the
+    value the last one handled, None to take it from the object's status)."""
+    request = ((body.get("metadata") or {}).get("annotations") or {}).get(RECONCILE_REQUEST)
+    if handled is None:
+        handled = (body.get("status") or {}).get("lastHandledReconcileAt")
+    return request if request and request != handled else None
+
+
+def seconds_since_last_run(body: dict[str, Any], now: datetime.datetime) -> float | None:
+    """Age of the object's last run as its status records it (None: no finished run)."""
+    end = ((body.get("status") or {}).get("lastRun") or {}).get("end")
+    try:
+        ended = datetime.datetime.strptime(end, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (now - ended).total_seconds())
 
 
 def success_conditions(live: list[dict[str, Any]], message: str) -> list[dict[str, Any]]:
@@ -94,7 +121,8 @@ class Reconciler:
             max_workers=settings.runs.concurrency, thread_name_prefix="ansible-run")
         self.applied: dict[Hashable, str] = {}        # key -> hash the last clean run applied
         self.bodies: dict[Hashable, dict[str, Any]] = {}
-        self.last_run_at: dict[Hashable, float] = {}
+        self.last_run_at: dict[Hashable, float] = {}  # monotonic clock
+        self.handled_requests: dict[Hashable, str] = {}
         self.secret_versions: dict[tuple[str, str], str | None] = {}
         self.secret_dependents: dict[tuple[str, str], set[Hashable]] = {}
         self._cancel = threading.Event()
@@ -119,13 +147,20 @@ class Reconciler:
         meta = body["metadata"]
         if event_type == "DELETED":
             self.scheduler.forget(key)
-            for store in (self.applied, self.bodies, self.last_run_at):
+            for store in (self.applied, self.bodies, self.last_run_at, self.handled_requests):
                 store.pop(key, None)
             for dependents in self.secret_dependents.values():
                 dependents.discard(key)
             return False
         self.bodies[key] = body
-        self.last_run_at.setdefault(key, time.monotonic())  # drift is measured from first sight
+        if key not in self.last_run_at:
+            # First sight (a start, or a new object): the drift clock continues from the last
+            # run, wherever it ran, and a check that fell due meanwhile runs now.
+            age = seconds_since_last_run(body, datetime.datetime.now(datetime.timezone.utc)) or 0.0
+            interval = mapping.drift_check_seconds
+            overdue = interval > 0 and age >= interval
+            self.last_run_at[key] = time.monotonic() - (0.0 if overdue else age)
+            force = force or overdue
         ref = ObjectRef(mapping, meta.get("namespace"), meta["name"])
         has_finalizer = self.settings.finalizer in (meta.get("finalizers") or [])
         if meta.get("deletionTimestamp"):
@@ -136,9 +171,10 @@ class Reconciler:
             await asyncio.to_thread(self.kube.set_finalizer, ref, self.settings.finalizer, True)
         versions = await self._secret_versions(mapping, body, key)
         target = desired_hash(mapping, body, versions)
-        work = Work(key, mapping.id, "apply", target, body, force=force)
+        request = unhandled_request(body, self.handled_requests.get(key))
+        work = Work(key, mapping.id, "apply", target, body, force=force, request=request)
         applied = self.applied.get(key) or (body.get("status") or {}).get("appliedHash")
-        if self.scheduler.busy(key) or target != applied or force:
+        if self.scheduler.busy(key) or target != applied or force or request:
             return self.scheduler.submit(work)
         return False
 
@@ -233,12 +269,16 @@ class Reconciler:
                     "action": work.action, "generation": generation}
         if result.ok:
             message = f"{what} applied generation {generation} (changed={result.changed})"
+            applied = {"appliedHash": work.target, "observedGeneration": generation, "lastRun": last_run,
+                       "progress": None}
+            if work.request:
+                applied["lastHandledReconcileAt"] = work.request
+                message += f", reconcile request {work.request}"
             await asyncio.to_thread(
-                self.kube.update_status, ref,
-                {"appliedHash": work.target, "observedGeneration": generation, "lastRun": last_run,
-                 "progress": None},
-                lambda live: success_conditions(live, message))
+                self.kube.update_status, ref, applied, lambda live: success_conditions(live, message))
             self.applied[work.key] = work.target
+            if work.request:
+                self.handled_requests[work.key] = work.request
             self.last_run_at[work.key] = time.monotonic()
             await asyncio.to_thread(self.kube.post_event, work.body, "Normal", "RunSucceeded", message)
             log.info("%s: %s", ref, message)

@@ -2,8 +2,8 @@
 
 Each object has at most one run in flight. Work submitted while a run is in flight or queued
 replaces the queued work (a newer generation supersedes, it never stacks), and identical work
-(same target hash) is recognised as a no-op. A failed run is retried with exponential backoff
-unless newer work arrives first.
+(same target hash and action, and no reconcile request the newest work lacks) is recognised as a
+no-op. A failed run is retried with exponential backoff unless newer work arrives first.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ class Work:
     target: str          # the desired-state hash (finalize: a marker of the deletion)
     body: dict[str, Any]
     force: bool = False  # drift check: run although the target was applied
+    request: str | None = None  # the reconcile request this run handles (see _reconciler)
 
 
 @dataclasses.dataclass
@@ -65,7 +66,8 @@ class Scheduler:
             slot = self._slots[work.key] = _Slot()
         else:
             newest = slot.pending or slot.current
-            if newest is not None and newest.target == work.target and newest.action == work.action:
+            if newest is not None and newest.target == work.target and newest.action == work.action \
+                    and work.request in (None, newest.request):
                 if slot.pending is not None:
                     slot.pending.body = work.body  # same desired state, fresher metadata
                 return False

@@ -18,6 +18,11 @@ OPERATOR_STATUS_PROPERTIES: dict[str, Any] = {
         "type": "string",
         "description": "Desired-state hash of the last clean run (written by the operator).",
     },
+    "lastHandledReconcileAt": {
+        "type": "string",
+        "description": "Value of the reconcile-requested-at annotation the last clean run handled"
+                       " (written by the operator).",
+    },
     "progress": {
         "type": "object",
         "description": "Play and task of the run in progress (written by the operator).",

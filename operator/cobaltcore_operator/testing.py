@@ -65,15 +65,18 @@ def service_account_kubeconfig(kubectl, server: str, ca_file: Path, path: Path,
     return path
 
 
-def mapping_subset(path: Path, kinds: dict[str, dict], shipped: Path = OPERATOR_DIR / "mappings.yaml") -> Path:
+def mapping_subset(path: Path, kinds: dict[str, dict], shipped: Path = OPERATOR_DIR / "mappings.yaml",
+                   fields: dict | None = None) -> Path:
     """Write the shipped mapping entries of ``kinds`` (kind -> extra vars merged over the entry's
-    vars) to ``path``: an operator that watches only the kinds whose RBAC a caller installed."""
+    vars) to ``path``: an operator that watches only the kinds whose RBAC a caller installed.
+    ``fields`` (``driftCheckSeconds: 0``, say) replace those of every entry."""
     import yaml
 
     entries = []
     for entry in yaml.safe_load(shipped.read_text())["kinds"]:
         if entry["kind"] in kinds:
-            entries.append({**entry, "vars": {**entry.get("vars", {}), **kinds[entry["kind"]]}})
+            entries.append({**entry, **(fields or {}),
+                            "vars": {**entry.get("vars", {}), **kinds[entry["kind"]]}})
     missing = set(kinds) - {e["kind"] for e in entries}
     if missing:
         raise ValueError(f"kinds not in {shipped}: {sorted(missing)}")

@@ -58,7 +58,7 @@ options:
       - Further top-level status fields to merge (a value of V(null) removes the field; in an
         object given as a value, a key set to V(null) removes that key).
       - C(conditions) and the fields owned by the operator (C(appliedHash), C(observedGeneration),
-        C(lastRun), C(progress)) are rejected.
+        C(lastRun), C(lastHandledReconcileAt), C(progress)) are rejected.
     type: dict
     default: {}
   kubeconfig:
@@ -121,7 +121,8 @@ except ImportError as exc:  # pragma: no cover
     KUBERNETES_IMPORT_ERROR = exc
 
 CONDITION_KEYS = ("type", "status", "reason", "message", "observed_generation")
-OPERATOR_FIELDS = ("conditions", "appliedHash", "observedGeneration", "lastRun", "progress")
+OPERATOR_FIELDS = ("conditions", "appliedHash", "observedGeneration", "lastRun", "lastHandledReconcileAt",
+                   "progress")
 CONFLICT_RETRIES = 8
 
 

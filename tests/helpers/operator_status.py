@@ -7,6 +7,7 @@ def operator_status_sample(generation: int = 1) -> dict:
     return {
         "observedGeneration": generation,
         "appliedHash": "9c1f" * 16,
+        "lastHandledReconcileAt": "2025-01-01T00:00:30Z",
         "progress": {"play": "Keystone", "task": "keystone : Render keystone.conf", "generation": generation},
         "lastRun": {"start": "2025-01-01T00:00:00Z", "end": "2025-01-01T00:01:00Z",
                     "result": "Succeeded", "changed": 4, "action": "apply", "generation": generation},

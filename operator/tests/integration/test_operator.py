@@ -10,6 +10,7 @@ import signal
 
 import yaml
 
+from cobaltcore_operator._reconciler import RECONCILE_REQUEST
 from cobaltcore_operator.testing import wait_for
 from operator_test_kit import DEPLOY, KIND
 
@@ -87,6 +88,42 @@ def test_runs_once_then_only_on_spec_change(operator_factory, trivials):
     runs = trivials.runs("one")
     assert 1 <= len(runs) - 2 <= 2 and runs[-1] == 4
     assert "size 4" in trivials.condition(obj, "TrivialReady")["message"]
+
+
+def test_reconcile_request_and_an_overdue_drift_check_rerun_an_applied_object(operator_factory, trivials):
+    # What `make demo` relies on when a host service stopped under a Ready object.
+    op = operator_factory().start()
+    trivials.create("asked", {"size": 1})
+    wait_for(lambda: trivials.ready_at("asked", 1), what="Ready at generation 1")
+    request = "2026-11-22T10:00:00Z"
+    trivials.patch("asked", {"metadata": {"annotations": {RECONCILE_REQUEST: request}}})
+    obj = wait_for(lambda: (lambda o: o if (o.get("status") or {}).get("lastHandledReconcileAt") == request
+                            and trivials.ready_at("asked", 1) else None)(trivials.get("asked")),
+                   what="the request handled")
+    assert trivials.runs("asked") == [1, 1]
+    assert request in trivials.condition(obj, "Ready")["message"]
+    # Handled stays handled, across a restart and when the annotation goes.
+    op.stop()
+    op.start()
+    wait_for(lambda: skipped(op) >= 1, what="the restart's no-op event")
+    trivials.patch("asked", {"metadata": {"annotations": {RECONCILE_REQUEST: None}}})
+    wait_for(lambda: skipped(op) >= 2, what="the annotation removal's no-op event")
+    assert op.metric("cobaltcore_operator_runs_total") == 0
+    op.stop()
+
+    # The drift clock runs from status.lastRun.end, not from the operator's start: an operator
+    # that was away for longer than the interval runs the overdue check at once.
+    trivials.patch("asked", {"status": {"lastRun": {"end": "2000-01-01T00:00:00Z"}}}, subresource="status")
+    op = operator_factory(drift_seconds=3600).start()
+    wait_for(lambda: len(trivials.runs("asked")) == 3 and trivials.ready_at("asked", 1),
+             what="the overdue drift-check run")
+    end = trivials.get("asked")["status"]["lastRun"]["end"]
+    assert end > "2000-01-01T00:00:00Z"
+    # ...and the next one is due an interval after that run, not now.
+    op.stop()
+    op.start()
+    wait_for(lambda: skipped(op) >= 1, what="the restart's no-op event")
+    assert op.metric("cobaltcore_operator_runs_total") == 0
 
 
 def test_sigkill_mid_run_converges_after_restart(operator_factory, trivials):

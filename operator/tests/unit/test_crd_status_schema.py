@@ -41,3 +41,10 @@ def test_the_check_catches_a_string_progress_and_missing_fields():
     problems = status_problems(broken)
     assert any("status.progress" in p for p in problems)
     assert any("status.appliedHash" in p for p in problems)
+
+
+def test_roles_may_not_write_any_operator_field():
+    # cr_status (a module: it cannot import the operator) keeps its own list of reserved fields.
+    from ansible_collections.c5c3.cobaltcore.plugins.modules.cr_status import OPERATOR_FIELDS
+    from cobaltcore_operator.status_schema import OPERATOR_STATUS_PROPERTIES
+    assert set(OPERATOR_STATUS_PROPERTIES) <= set(OPERATOR_FIELDS)

@@ -9,7 +9,8 @@ import pytest
 
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.k8s_status import merge_conditions
 from cobaltcore_operator import KindMapping, MappingError, load_mappings
-from cobaltcore_operator._reconciler import desired_hash
+from cobaltcore_operator._reconciler import (
+    RECONCILE_REQUEST, desired_hash, seconds_since_last_run, unhandled_request)
 from cobaltcore_operator._runner import Redactor
 from cobaltcore_operator._scheduler import Scheduler, Work
 
@@ -73,13 +74,62 @@ def test_hash_follows_spec_and_secrets_only():
     assert desired_hash(m, body, {"s": "2"}) != h
 
 
+def test_reconcile_request_is_pending_until_a_clean_run_handled_it():
+    def body(request=None, handled=None):
+        annotations = {RECONCILE_REQUEST: request} if request else {}
+        status = {"lastHandledReconcileAt": handled} if handled else {}
+        return {"metadata": {"name": "x", "annotations": annotations}, "status": status}
+    assert unhandled_request(body(), None) is None
+    assert unhandled_request(body("t1"), None) == "t1"
+    assert unhandled_request(body("t1", handled="t1"), None) is None
+    assert unhandled_request(body("t2", handled="t1"), None) == "t2"
+    # What the operator handled itself wins over a status event older than its write.
+    assert unhandled_request(body("t2", handled="t1"), "t2") is None
+    # A request is not desired state: it never changes the applied hash.
+    m = KindMapping("a.io", "v1", "A", "as", playbook="p.yml")
+    assert desired_hash(m, body("t1"), {}) == desired_hash(m, body(), {})
+
+
+def test_last_run_age_comes_from_status():
+    import datetime
+    now = datetime.datetime(2026, 11, 22, 12, 0, 0, tzinfo=datetime.timezone.utc)
+    ended = {"status": {"lastRun": {"end": "2026-11-22T11:30:00Z"}}}
+    assert seconds_since_last_run(ended, now) == 1800
+    assert seconds_since_last_run({"status": {"lastRun": {"end": None, "result": "Running"}}}, now) is None
+    assert seconds_since_last_run({}, now) is None
+    assert seconds_since_last_run({"status": {"lastRun": {"end": "garbage"}}}, now) is None
+    # A clock behind the writer's never makes the age negative.
+    assert seconds_since_last_run({"status": {"lastRun": {"end": "2026-11-22T12:00:05Z"}}}, now) == 0
+
+
 def test_redactor_replaces_secret_and_its_base64():
     redact = Redactor(["hunter22", "ab"])
     assert redact("pw hunter22 / aHVudGVyMjI= / ab") == "pw ******** / ******** / ab"
 
 
-def _work(key, target, action="apply"):
-    return Work(key=key, kind="k", action=action, target=target, body={})
+def _work(key, target, action="apply", request=None):
+    return Work(key=key, kind="k", action=action, target=target, body={}, request=request)
+
+
+def test_scheduler_queues_a_reconcile_request_behind_a_run_that_started_before_it():
+    async def scenario():
+        done, gate = [], asyncio.Event()
+
+        async def perform(work, attempt):
+            await gate.wait()
+            done.append((work.target, work.request))
+            return True
+        s = Scheduler(concurrency=2, per_kind={"k": 1}, perform=perform, backoff=0.01, backoff_max=0.01)
+        assert s.submit(_work("o", "g1"))
+        await asyncio.sleep(0.01)                           # g1 is in flight, it predates the request
+        assert s.submit(_work("o", "g1", request="t1"))     # so the request needs a run of its own
+        assert not s.submit(_work("o", "g1", request="t1"))  # once
+        assert not s.submit(_work("o", "g1"))                # and plain events ride along
+        gate.set()
+        while s.busy("o"):
+            await asyncio.sleep(0.01)
+        return done
+    assert asyncio.run(scenario()) == [("g1", None), ("g1", "t1")]
 
 
 def test_scheduler_supersedes_and_deduplicates():

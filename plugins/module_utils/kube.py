@@ -22,3 +22,43 @@ def kube_api_client(kubeconfig=None):
         kubernetes.config.load_incluster_config(client_configuration=configuration)
         return kubernetes.client.ApiClient(configuration)
     return kubernetes.config.new_client_from_config()
+
+
+class CustomObjectError(Exception):
+    """A custom resource that cannot be addressed: unknown group/version or kind."""
+
+
+def split_api_version(api_version):
+    """(group, version) of a custom resource's ``group/version``."""
+    group, version = (api_version.split("/", 1) + [""])[:2]
+    if not group or not version:
+        raise CustomObjectError("api_version must be group/version of a custom resource, got %s" % api_version)
+    return group, version
+
+
+def custom_object_plural(api, group, version, kind):
+    """The plural of ``kind``, discovered from the API server (``api``: a CustomObjectsApi)."""
+    from kubernetes.client.rest import ApiException  # pylint: disable=import-error
+
+    try:
+        resources = api.get_api_resources(group, version).resources
+    except ApiException as exc:
+        raise CustomObjectError("cannot discover %s/%s: HTTP %s" % (group, version, exc.status))
+    for resource in resources:
+        if resource.kind == kind and "/" not in resource.name:
+            return resource.name
+    raise CustomObjectError("%s/%s has no kind %s" % (group, version, kind))
+
+
+def get_custom_object(api, group, version, plural, name, namespace=None):
+    """The object as stored, or None if there is none."""
+    from kubernetes.client.rest import ApiException  # pylint: disable=import-error
+
+    try:
+        if namespace:
+            return api.get_namespaced_custom_object(group, version, namespace, plural, name)
+        return api.get_cluster_custom_object(group, version, plural, name)
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise

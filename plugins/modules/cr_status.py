@@ -111,7 +111,8 @@ status:
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.base import CobaltCoreModule
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.k8s_status import (
     merge_conditions, normalize_condition, now_rfc3339)
-from ansible_collections.c5c3.cobaltcore.plugins.module_utils.kube import kube_api_client
+from ansible_collections.c5c3.cobaltcore.plugins.module_utils.kube import (
+    CustomObjectError, custom_object_plural, get_custom_object, kube_api_client, split_api_version)
 
 try:
     import kubernetes  # noqa: F401 pylint: disable=unused-import
@@ -162,13 +163,12 @@ class CrStatus(CobaltCoreModule):
             updates = [normalize_condition(c) for c in self.params["conditions"]]
         except ValueError as exc:
             self.fail(str(exc))
-        group, version = (self.params["api_version"].split("/", 1) + [""])[:2]
-        if not version:
-            self.fail("api_version must be group/version of a custom resource, got %s"
-                      % self.params["api_version"])
-        self.api = kubernetes.client.CustomObjectsApi(kube_api_client(self.params["kubeconfig"]))
-        self.group, self.version = group, version
-        self.plural = self._plural()
+        try:
+            self.group, self.version = split_api_version(self.params["api_version"])
+            self.api = kubernetes.client.CustomObjectsApi(kube_api_client(self.params["kubeconfig"]))
+            self.plural = custom_object_plural(self.api, self.group, self.version, self.params["kind"])
+        except CustomObjectError as exc:
+            self.fail(str(exc))
         for dummy in range(CONFLICT_RETRIES):
             live = self._get()
             before = self._managed(live.get("status") or {})
@@ -199,27 +199,12 @@ class CrStatus(CobaltCoreModule):
         managed["conditions"] = list(status.get("conditions") or [])
         return managed
 
-    def _plural(self):
-        try:
-            resources = self.api.get_api_resources(self.group, self.version).resources
-        except ApiException as exc:
-            self.fail("cannot discover %s: HTTP %s" % (self.params["api_version"], exc.status))
-        for resource in resources:
-            if resource.kind == self.params["kind"] and "/" not in resource.name:
-                return resource.name
-        self.fail("%s has no kind %s" % (self.params["api_version"], self.params["kind"]))
-
     def _get(self):
         p = self.params
-        try:
-            if p["namespace"]:
-                return self.api.get_namespaced_custom_object(self.group, self.version, p["namespace"],
-                                                             self.plural, p["name"])
-            return self.api.get_cluster_custom_object(self.group, self.version, self.plural, p["name"])
-        except ApiException as exc:
-            if exc.status == 404:
-                self.fail("%s %s not found" % (p["kind"], p["name"]))
-            raise
+        live = get_custom_object(self.api, self.group, self.version, self.plural, p["name"], p["namespace"])
+        if live is None:
+            self.fail("%s %s not found" % (p["kind"], p["name"]))
+        return live
 
     def _patch(self, patch):
         p = self.params

@@ -1,12 +1,14 @@
-"""c5c3.cobaltcore.cr_status against the lab apiserver: merge by type, idempotence, check mode."""
+"""c5c3.cobaltcore.cr_status and cr_wait against the lab apiserver: merge by type, idempotence,
+check mode; a wait that only a Ready of the current generation ends."""
 from __future__ import annotations
 
 import json
+import threading
 
 import yaml
 from operator_test_kit import GROUP, KIND, PLURAL, VERSION
 
-from tests.helpers.ansible import run_playbook
+from tests.helpers.ansible import run_module, run_playbook
 
 
 def _playbook(tmp_path, kube, namespace, conditions, status=None, check=False):
@@ -57,3 +59,62 @@ def test_cr_status_merges_idempotently(kube, operator_rbac, namespace, tmp_path)
     refused = _playbook(tmp_path, kube, namespace, db, {"appliedHash": "forged"})
     assert refused.rc != 0 and "managed elsewhere" in refused.stdout
     assert "appliedHash" not in _status(kube, namespace)
+
+
+def _wait(kube, namespace, check=False, **args):
+    return run_module("cr_wait", {"kubeconfig": str(kube.kubeconfig), "api_version": f"{GROUP}/{VERSION}",
+                                  "kind": KIND, "name": "waited", "namespace": namespace, **args}, check=check)
+
+
+def _set_status(kube, namespace, status):
+    kube.kubectl("-n", namespace, "patch", f"{PLURAL}.{GROUP}", "waited", "--subresource=status",
+                 "--type=merge", "-p", json.dumps({"status": status}))
+
+
+def _ready(generation, status="True"):
+    return {"observedGeneration": generation, "conditions": [
+        {"type": "Ready", "status": status, "reason": "Reconciled", "message": "",
+         "lastTransitionTime": "2026-01-01T00:00:00Z"}]}
+
+
+def test_cr_wait_wants_ready_for_the_current_generation(kube, operator_rbac, namespace):
+    absent = _wait(kube, namespace, timeout=0)
+    assert absent["failed"] and absent["resources"] == [] and not absent["ready"]
+    assert "does not exist" in absent["msg"]
+
+    kube.kubectl("create", "-f", "-", input=json.dumps({
+        "apiVersion": f"{GROUP}/{VERSION}", "kind": KIND,
+        "metadata": {"name": "waited", "namespace": namespace}, "spec": {"size": 1}}))
+    _set_status(kube, namespace, _ready(1))
+    assert _wait(kube, namespace, timeout=0)["ready"]
+    # A spec change the controller has not seen: the Ready of generation 1 does not count.
+    kube.kubectl("-n", namespace, "patch", f"{PLURAL}.{GROUP}", "waited", "--type=merge",
+                 "-p", json.dumps({"spec": {"size": 2}}))
+    stale = _wait(kube, namespace, timeout=1, poll_interval=0.2, check=True)
+    assert stale["failed"] and "generation 2 not observed yet (observed: 1)" in stale["msg"]
+    assert stale["resources"][0]["metadata"]["generation"] == 2
+
+    # The controller reports generation 2 while the module waits: it returns, having waited.
+    timer = threading.Timer(2.0, _set_status, (kube, namespace, _ready(2)))
+    timer.start()
+    try:
+        done = _wait(kube, namespace, timeout=60, poll_interval=0.2)
+    finally:
+        timer.join()
+    assert not done.get("failed") and done["ready"] and done["changed"] is False
+    assert 1.0 <= done["waited"] < 60
+
+    # A failed object: the message says why.
+    _set_status(kube, namespace, {"conditions": [
+        {"type": "Ready", "status": "False", "reason": "TaskFailed", "message": "boom",
+         "lastTransitionTime": "2026-01-01T00:00:00Z"},
+        {"type": "Failed", "status": "True", "reason": "TaskFailed", "message": "task 'x' failed: boom",
+         "lastTransitionTime": "2026-01-01T00:00:00Z"}]})
+    failed = _wait(kube, namespace, timeout=0)
+    assert failed["failed"] and "failed: TaskFailed: task 'x' failed: boom" in failed["msg"]
+
+
+def test_cr_wait_refuses_what_it_cannot_address(kube, operator_rbac, namespace):
+    assert "api_version must be group/version" in _wait(kube, namespace, api_version="v1")["msg"]
+    assert "has no kind Nope" in _wait(kube, namespace, kind="Nope")["msg"]
+    assert "poll_interval > 0" in _wait(kube, namespace, poll_interval=0)["msg"]

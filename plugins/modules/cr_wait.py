@@ -1,0 +1,194 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, CobaltCore for Ansible contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: cr_wait
+short_description: Wait until a custom resource reports a condition for its current generation
+version_added: "0.1.0"
+description:
+  - Polls one custom resource until its C(status.observedGeneration) equals its
+    C(metadata.generation) and its condition O(condition) (default C(Ready)) is C(True). A
+    condition left over from an earlier generation does not count, so a wait right after a spec
+    change does not return before the object's controller (the CobaltCore operator, say) has
+    picked the change up.
+  - One module process polls for the whole wait. A C(kubernetes.core.k8s_info) task with
+    C(until) starts a process per attempt, about a CPU-second each.
+  - Fails when the timeout passes first; the message names the object's C(Failed) condition when
+    it has one. The object as last read is returned either way.
+  - Reads only; changes nothing.
+author:
+  - CobaltCore for Ansible maintainers (@c5c3)
+options:
+  api_version:
+    description:
+      - C(group/version) of the custom resource, for example C(keystone.openstack.c5c3.io/v1alpha1).
+    type: str
+    required: true
+  kind:
+    description:
+      - Kind of the custom resource; its plural is discovered from the API server.
+    type: str
+    required: true
+  name:
+    description:
+      - Name of the object. An object that does not exist yet is waited for.
+    type: str
+    required: true
+  namespace:
+    description:
+      - Namespace of the object; omit for cluster-scoped kinds.
+    type: str
+  condition:
+    description:
+      - Type of the condition that must be C(True).
+    type: str
+    default: Ready
+  timeout:
+    description:
+      - Seconds to wait at most. V(0) reads once.
+    type: int
+    default: 600
+  poll_interval:
+    description:
+      - Seconds between two reads.
+    type: float
+    default: 2.0
+  kubeconfig:
+    description:
+      - Kubeconfig file. Without it the in-cluster service account is used when running in a pod,
+        else the default kubeconfig (E(KUBECONFIG) or C(~/.kube/config)).
+    type: path
+requirements:
+  - kubernetes (Python client)
+notes:
+  - Supports check mode (it reads only).
+"""
+
+EXAMPLES = r"""
+- name: Wait for the operator to reconcile Keystone
+  c5c3.cobaltcore.cr_wait:
+    api_version: keystone.openstack.c5c3.io/v1alpha1
+    kind: Keystone
+    namespace: openstack
+    name: keystone
+    timeout: 1800
+    kubeconfig: "{{ cobaltcore_kubeconfig | default(omit) }}"
+  register: keystone_cr
+
+- name: Show where it serves
+  ansible.builtin.debug:
+    msg: "{{ keystone_cr.resources[0].status.endpoint }}"
+"""
+
+RETURN = r"""
+resources:
+  description: The object as last read (as C(kubernetes.core.k8s_info) returns it), or an empty
+    list when it does not exist.
+  returned: always
+  type: list
+  elements: dict
+ready:
+  description: Whether the condition was C(True) for the current generation.
+  returned: always
+  type: bool
+waited:
+  description: Seconds spent waiting.
+  returned: always
+  type: float
+"""
+
+import time
+
+from ansible_collections.c5c3.cobaltcore.plugins.module_utils.base import CobaltCoreModule
+from ansible_collections.c5c3.cobaltcore.plugins.module_utils.kube import (
+    CustomObjectError, custom_object_plural, get_custom_object, kube_api_client, split_api_version)
+
+try:
+    import kubernetes  # noqa: F401 pylint: disable=unused-import
+    KUBERNETES_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover
+    KUBERNETES_IMPORT_ERROR = exc
+
+
+def condition_of(obj, ctype):
+    for cond in ((obj or {}).get("status") or {}).get("conditions") or []:
+        if cond.get("type") == ctype:
+            return cond
+    return {}
+
+
+def current_and_true(obj, ctype):
+    """Whether ``obj`` reports ``ctype`` True for the generation it has now."""
+    if not obj:
+        return False
+    status = obj.get("status") or {}
+    return (status.get("observedGeneration") == obj["metadata"].get("generation")
+            and condition_of(obj, ctype).get("status") == "True")
+
+
+def waiting_for(obj, ctype):
+    """Why ``obj`` is not there yet, for the failure message."""
+    if not obj:
+        return "does not exist"
+    failed = condition_of(obj, "Failed")
+    if failed.get("status") == "True":
+        return "failed: %s: %s" % (failed.get("reason"), failed.get("message"))
+    observed = (obj.get("status") or {}).get("observedGeneration")
+    if observed != obj["metadata"].get("generation"):
+        return "generation %s not observed yet (observed: %s)" % (obj["metadata"].get("generation"), observed)
+    cond = condition_of(obj, ctype)
+    return "%s is %s: %s" % (ctype, cond.get("status", "missing"), cond.get("message", ""))
+
+
+class CrWait(CobaltCoreModule):
+    argument_spec = dict(
+        api_version=dict(type="str", required=True),
+        kind=dict(type="str", required=True),
+        name=dict(type="str", required=True),
+        namespace=dict(type="str"),
+        condition=dict(type="str", default="Ready"),
+        timeout=dict(type="int", default=600),
+        poll_interval=dict(type="float", default=2.0),
+        kubeconfig=dict(type="path"),
+    )
+    required_libraries = (("kubernetes", KUBERNETES_IMPORT_ERROR),)
+
+    def run(self):
+        p = self.params
+        if p["timeout"] < 0 or p["poll_interval"] <= 0:
+            self.fail("timeout must be >= 0 and poll_interval > 0")
+        try:
+            group, version = split_api_version(p["api_version"])
+            api = kubernetes.client.CustomObjectsApi(kube_api_client(p["kubeconfig"]))
+            plural = custom_object_plural(api, group, version, p["kind"])
+        except CustomObjectError as exc:
+            self.fail(str(exc))
+        started = time.monotonic()
+        deadline = started + p["timeout"]
+        while True:
+            obj = get_custom_object(api, group, version, plural, p["name"], p["namespace"])
+            ready = current_and_true(obj, p["condition"])
+            if ready or time.monotonic() >= deadline:
+                break
+            time.sleep(min(p["poll_interval"], max(0.0, deadline - time.monotonic())))
+        self.results = {"resources": [obj] if obj else [], "ready": ready,
+                        "waited": round(time.monotonic() - started, 1)}
+        if not ready:
+            where = "%s/%s" % (p["namespace"], p["name"]) if p["namespace"] else p["name"]
+            why = waiting_for(obj, p["condition"])
+            self.fail("%s %s not %s within %ss: %s" % (p["kind"], where, p["condition"], p["timeout"], why),
+                      **self.results)
+
+
+def main():
+    CrWait()()
+
+
+if __name__ == "__main__":
+    main()

@@ -24,6 +24,16 @@ def kube_api_client(kubeconfig=None):
     return kubernetes.config.new_client_from_config()
 
 
+# The options that address one custom resource (documented by doc fragment c5c3.cobaltcore.custom_object).
+CUSTOM_OBJECT_ARGS = dict(
+    api_version=dict(type="str", required=True),
+    kind=dict(type="str", required=True),
+    name=dict(type="str", required=True),
+    namespace=dict(type="str"),
+    kubeconfig=dict(type="path"),
+)
+
+
 class CustomObjectError(Exception):
     """A custom resource that cannot be addressed: unknown group/version or kind."""
 

@@ -24,25 +24,6 @@ description:
 author:
   - CobaltCore for Ansible maintainers (@c5c3)
 options:
-  api_version:
-    description:
-      - C(group/version) of the custom resource, for example C(keystone.openstack.c5c3.io/v1alpha1).
-    type: str
-    required: true
-  kind:
-    description:
-      - Kind of the custom resource; its plural is discovered from the API server.
-    type: str
-    required: true
-  name:
-    description:
-      - Name of the object.
-    type: str
-    required: true
-  namespace:
-    description:
-      - Namespace of the object; omit for cluster-scoped kinds.
-    type: str
   conditions:
     description:
       - Conditions to set, each a mapping with the keys C(type) (required, for example
@@ -61,18 +42,13 @@ options:
         C(lastRun), C(lastHandledReconcileAt), C(progress)) are rejected.
     type: dict
     default: {}
-  kubeconfig:
-    description:
-      - Kubeconfig file. Without it the in-cluster service account is used when running in a pod,
-        else the default kubeconfig (E(KUBECONFIG) or C(~/.kube/config)).
-    type: path
   field_manager:
     description:
       - Field manager recorded for the status update.
     type: str
     default: c5c3-cobaltcore
-requirements:
-  - kubernetes (Python client)
+extends_documentation_fragment:
+  - c5c3.cobaltcore.custom_object
 notes:
   - The custom resource definition must enable the C(status) subresource.
   - Supports check mode and diff mode.
@@ -112,7 +88,7 @@ from ansible_collections.c5c3.cobaltcore.plugins.module_utils.base import Cobalt
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.k8s_status import (
     merge_conditions, normalize_condition, now_rfc3339)
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.kube import (
-    CustomObjectError, custom_object_plural, get_custom_object, kube_api_client, split_api_version)
+    CUSTOM_OBJECT_ARGS, CustomObjectError, custom_object_plural, get_custom_object, kube_api_client, split_api_version)
 
 try:
     import kubernetes  # noqa: F401 pylint: disable=unused-import
@@ -138,13 +114,9 @@ def _without_nulls(value):
 
 class CrStatus(CobaltCoreModule):
     argument_spec = dict(
-        api_version=dict(type="str", required=True),
-        kind=dict(type="str", required=True),
-        name=dict(type="str", required=True),
-        namespace=dict(type="str"),
+        CUSTOM_OBJECT_ARGS,
         conditions=dict(type="list", elements="dict", default=[]),
         status=dict(type="dict", default={}),
-        kubeconfig=dict(type="path"),
         field_manager=dict(type="str", default="c5c3-cobaltcore"),
     )
     required_libraries = (("kubernetes", KUBERNETES_IMPORT_ERROR),)

@@ -16,7 +16,7 @@ description:
     C(metadata.generation) and its condition O(condition) (default C(Ready)) is C(True). A
     condition left over from an earlier generation does not count, so a wait right after a spec
     change does not return before the object's controller (the CobaltCore operator, say) has
-    picked the change up.
+    picked the change up. An object that does not exist yet is waited for.
   - One module process polls for the whole wait. A C(kubernetes.core.k8s_info) task with
     C(until) starts a process per attempt, about a CPU-second each.
   - Fails when the timeout passes first; the message names the object's C(Failed) condition when
@@ -25,25 +25,6 @@ description:
 author:
   - CobaltCore for Ansible maintainers (@c5c3)
 options:
-  api_version:
-    description:
-      - C(group/version) of the custom resource, for example C(keystone.openstack.c5c3.io/v1alpha1).
-    type: str
-    required: true
-  kind:
-    description:
-      - Kind of the custom resource; its plural is discovered from the API server.
-    type: str
-    required: true
-  name:
-    description:
-      - Name of the object. An object that does not exist yet is waited for.
-    type: str
-    required: true
-  namespace:
-    description:
-      - Namespace of the object; omit for cluster-scoped kinds.
-    type: str
   condition:
     description:
       - Type of the condition that must be C(True).
@@ -59,13 +40,8 @@ options:
       - Seconds between two reads.
     type: float
     default: 2.0
-  kubeconfig:
-    description:
-      - Kubeconfig file. Without it the in-cluster service account is used when running in a pod,
-        else the default kubeconfig (E(KUBECONFIG) or C(~/.kube/config)).
-    type: path
-requirements:
-  - kubernetes (Python client)
+extends_documentation_fragment:
+  - c5c3.cobaltcore.custom_object
 notes:
   - Supports check mode (it reads only).
 """
@@ -107,7 +83,7 @@ import time
 
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.base import CobaltCoreModule
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.kube import (
-    CustomObjectError, custom_object_plural, get_custom_object, kube_api_client, split_api_version)
+    CUSTOM_OBJECT_ARGS, CustomObjectError, custom_object_plural, get_custom_object, kube_api_client, split_api_version)
 
 try:
     import kubernetes  # noqa: F401 pylint: disable=unused-import
@@ -148,14 +124,10 @@ def waiting_for(obj, ctype):
 
 class CrWait(CobaltCoreModule):
     argument_spec = dict(
-        api_version=dict(type="str", required=True),
-        kind=dict(type="str", required=True),
-        name=dict(type="str", required=True),
-        namespace=dict(type="str"),
+        CUSTOM_OBJECT_ARGS,
         condition=dict(type="str", default="Ready"),
         timeout=dict(type="int", default=600),
         poll_interval=dict(type="float", default=2.0),
-        kubeconfig=dict(type="path"),
     )
     required_libraries = (("kubernetes", KUBERNETES_IMPORT_ERROR),)
 

@@ -22,6 +22,7 @@ from c5c3lab.components.kubernetes import kubectl as lab_kubectl  # noqa: E402
 from c5c3lab.settings import load_settings  # noqa: E402
 from cobaltcore_operator.testing import (  # noqa: E402
     OperatorProcess, install_rbac, service_account_kubeconfig, wait_for)
+from ansible_collections.c5c3.cobaltcore.plugins.module_utils.k8s_status import true_for_generation  # noqa: E402
 
 NAMESPACE = "cobaltcore-demo"
 GROUP, PLURAL = "operator-test.c5c3.io", "trivials"
@@ -58,12 +59,7 @@ def main() -> int:
 
             def ready():
                 got = json.loads(kubectl("-n", NAMESPACE, "get", f"{PLURAL}.{GROUP}", "hello", "-o", "json").stdout)
-                status = got.get("status") or {}
-                conds = {c["type"]: c for c in status.get("conditions") or []}
-                if conds.get("Ready", {}).get("status") == "True" \
-                        and status.get("observedGeneration") == got["metadata"]["generation"]:
-                    return got
-                return None
+                return got if true_for_generation(got) else None
             got = wait_for(ready, timeout=300, what="Trivial/hello Ready")
             kubectl("apply", "--server-side", "--field-manager=demo", "-f", "-", input=json.dumps(obj))
             wait_for(lambda: op.metric("cobaltcore_operator_skipped_noop_events_total") >= 2,

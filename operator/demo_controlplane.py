@@ -42,7 +42,8 @@ from c5c3lab import Lab  # noqa: E402
 from c5c3lab.components.kubernetes import kubectl as lab_kubectl  # noqa: E402
 from c5c3lab.settings import load_settings  # noqa: E402
 from cobaltcore_operator._reconciler import RECONCILE_REQUEST  # noqa: E402
-from ansible_collections.c5c3.cobaltcore.plugins.module_utils.k8s_status import now_rfc3339  # noqa: E402
+from ansible_collections.c5c3.cobaltcore.plugins.module_utils.k8s_status import (  # noqa: E402
+    now_rfc3339, true_for_generation)
 from cobaltcore_operator.testing import (  # noqa: E402
     OperatorProcess, install_rbac, mapping_subset, service_account_kubeconfig, wait_for)
 
@@ -80,10 +81,7 @@ def ready_object(kubectl, plural: str, name: str):
             and said != _SAID.get(name):
         _SAID[name] = said
         print(f"  (will retry) {failed.get('reason')}: {failed.get('message')}")
-    if conds.get("Ready", {}).get("status") == "True" \
-            and status.get("observedGeneration") == got["metadata"]["generation"]:
-        return got
-    return None
+    return got if true_for_generation(got) else None
 
 
 def current(kubectl, plural: str, name: str) -> dict | None:

@@ -22,6 +22,7 @@ import time
 from typing import Any, Hashable
 
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.k8s_status import now_rfc3339 as _now
+from ansible_collections.c5c3.cobaltcore.plugins.module_utils.k8s_status import parse_rfc3339
 from cobaltcore_operator._kube import Kube, ObjectRef, secret_fingerprint
 from cobaltcore_operator._metrics import Metrics
 from cobaltcore_operator._runner import Redactor, RunResult, execute, safe_path_part
@@ -56,12 +57,8 @@ def unhandled_request(body: dict[str, Any], handled: str | None) -> str | None:
 
 def seconds_since_last_run(body: dict[str, Any], now: datetime.datetime) -> float | None:
     """Age of the object's last run as its status records it (None: no finished run)."""
-    end = ((body.get("status") or {}).get("lastRun") or {}).get("end")
-    try:
-        ended = datetime.datetime.strptime(end, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (now - ended).total_seconds())
+    ended = parse_rfc3339(((body.get("status") or {}).get("lastRun") or {}).get("end"))
+    return None if ended is None else max(0.0, (now - ended).total_seconds())
 
 
 def success_conditions(live: list[dict[str, Any]], message: str) -> list[dict[str, Any]]:

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, CobaltCore for Ansible contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Kubernetes-style status conditions, shared by the ``cr_status`` module and the operator.
+"""Kubernetes-style status conditions, shared by the ``cr_status`` and ``cr_wait`` modules and
+the operator.
 
 One merge rule for every writer: conditions are keyed by ``type``; a writer only touches the
 types it names, so roles and the operator never clobber each other's conditions; and
@@ -16,10 +17,19 @@ import copy
 import datetime
 
 CONDITION_STATUSES = ("True", "False", "Unknown")
+RFC3339_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def now_rfc3339():
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.datetime.now(datetime.timezone.utc).strftime(RFC3339_FORMAT)
+
+
+def parse_rfc3339(text):
+    """A time written by :func:`now_rfc3339` (UTC), or None for anything else."""
+    try:
+        return datetime.datetime.strptime(text, RFC3339_FORMAT).replace(tzinfo=datetime.timezone.utc)
+    except (TypeError, ValueError):
+        return None
 
 
 def normalize_condition(condition):
@@ -81,3 +91,13 @@ def find_condition(conditions, ctype):
         if isinstance(cond, dict) and cond.get("type") == ctype:
             return cond
     return None
+
+
+def true_for_generation(obj, ctype="Ready"):
+    """Whether ``obj`` reports condition ``ctype`` True for the generation it has now (a True
+    left over from an older generation does not count)."""
+    if not obj:
+        return False
+    status = obj.get("status") or {}
+    cond = find_condition(status.get("conditions"), ctype) or {}
+    return status.get("observedGeneration") == obj["metadata"].get("generation") and cond.get("status") == "True"

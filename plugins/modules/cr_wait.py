@@ -82,6 +82,7 @@ waited:
 import time
 
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.base import CobaltCoreModule
+from ansible_collections.c5c3.cobaltcore.plugins.module_utils.k8s_status import find_condition, true_for_generation
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.kube import (
     CUSTOM_OBJECT_ARGS, CustomObjectError, custom_object_plural, get_custom_object, kube_api_client, split_api_version)
 
@@ -92,33 +93,18 @@ except ImportError as exc:  # pragma: no cover
     KUBERNETES_IMPORT_ERROR = exc
 
 
-def condition_of(obj, ctype):
-    for cond in ((obj or {}).get("status") or {}).get("conditions") or []:
-        if cond.get("type") == ctype:
-            return cond
-    return {}
-
-
-def current_and_true(obj, ctype):
-    """Whether ``obj`` reports ``ctype`` True for the generation it has now."""
-    if not obj:
-        return False
-    status = obj.get("status") or {}
-    return (status.get("observedGeneration") == obj["metadata"].get("generation")
-            and condition_of(obj, ctype).get("status") == "True")
-
-
 def waiting_for(obj, ctype):
     """Why ``obj`` is not there yet, for the failure message."""
     if not obj:
         return "does not exist"
-    failed = condition_of(obj, "Failed")
+    conditions = (obj.get("status") or {}).get("conditions")
+    failed = find_condition(conditions, "Failed") or {}
     if failed.get("status") == "True":
         return "failed: %s: %s" % (failed.get("reason"), failed.get("message"))
     observed = (obj.get("status") or {}).get("observedGeneration")
     if observed != obj["metadata"].get("generation"):
         return "generation %s not observed yet (observed: %s)" % (obj["metadata"].get("generation"), observed)
-    cond = condition_of(obj, ctype)
+    cond = find_condition(conditions, ctype) or {}
     return "%s is %s: %s" % (ctype, cond.get("status", "missing"), cond.get("message", ""))
 
 
@@ -145,7 +131,7 @@ class CrWait(CobaltCoreModule):
         deadline = started + p["timeout"]
         while True:
             obj = get_custom_object(api, group, version, plural, p["name"], p["namespace"])
-            ready = current_and_true(obj, p["condition"])
+            ready = true_for_generation(obj, p["condition"])
             if ready or time.monotonic() >= deadline:
                 break
             time.sleep(min(p["poll_interval"], max(0.0, deadline - time.monotonic())))

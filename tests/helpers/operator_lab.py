@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ansible_collections.c5c3.cobaltcore.plugins.module_utils.k8s_status import true_for_generation
 from tests.helpers.processes import PrivateMemcached, stop_gunicorn
 
 REPO = Path(__file__).resolve().parents[2]
@@ -174,11 +175,7 @@ def wait_ready(kube, op, namespace: str, plural: str, name: str, timeout: float 
     """The object once Ready=True for its current generation; the operator log on timeout."""
     def ready():
         obj = get(kube, namespace, plural, name)
-        status = obj.get("status") or {}
-        if conditions(obj).get("Ready", {}).get("status") == "True" \
-                and status.get("observedGeneration") == obj["metadata"]["generation"]:
-            return obj
-        return None
+        return obj if true_for_generation(obj) else None
     try:
         return _kit().wait_for(ready, timeout=timeout, interval=1, what=f"{plural}/{name} Ready")
     except AssertionError:

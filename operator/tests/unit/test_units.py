@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.c5c3.cobaltcore.plugins.module_utils.k8s_status import merge_conditions
+from ansible_collections.c5c3.cobaltcore.plugins.module_utils.k8s_status import merge_conditions, true_for_generation
 from cobaltcore_operator import KindMapping, MappingError, load_mappings
 from cobaltcore_operator._reconciler import (
     RECONCILE_REQUEST, desired_hash, seconds_since_last_run, unhandled_request)
@@ -72,6 +72,18 @@ def test_hash_follows_spec_and_secrets_only():
     assert desired_hash(m, touched, {"s": "1"}) == h
     assert desired_hash(m, {**body, "spec": {"size": 2}}, {"s": "1"}) != h
     assert desired_hash(m, body, {"s": "2"}) != h
+
+
+def test_true_for_generation_ignores_a_condition_of_an_older_generation():
+    def obj(generation, observed, status="True", ctype="Ready"):
+        return {"metadata": {"generation": generation},
+                "status": {"observedGeneration": observed, "conditions": [{"type": ctype, "status": status}]}}
+    assert true_for_generation(obj(2, 2))
+    assert not true_for_generation(obj(2, 1))
+    assert not true_for_generation(obj(2, 2, status="False"))
+    assert not true_for_generation(obj(2, 2, ctype="Other"))
+    assert true_for_generation(obj(2, 2, ctype="Other"), "Other")
+    assert not true_for_generation(None) and not true_for_generation({"metadata": {"generation": 1}})
 
 
 def test_reconcile_request_is_pending_until_a_clean_run_handled_it():

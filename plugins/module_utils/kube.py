@@ -46,29 +46,52 @@ def split_api_version(api_version):
     return group, version
 
 
-def custom_object_plural(api, group, version, kind):
-    """The plural of ``kind``, discovered from the API server (``api``: a CustomObjectsApi)."""
-    from kubernetes.client.rest import ApiException  # pylint: disable=import-error
+class CustomObject(object):
+    """One custom resource, addressed by the CUSTOM_OBJECT_ARGS parameters of a module. The
+    constructor parses ``api_version`` and discovers the kind's plural; it raises
+    CustomObjectError for an address that cannot be right, before anything is read or written."""
 
-    try:
-        resources = api.get_api_resources(group, version).resources
-    except ApiException as exc:
-        raise CustomObjectError("cannot discover %s/%s: HTTP %s" % (group, version, exc.status))
-    for resource in resources:
-        if resource.kind == kind and "/" not in resource.name:
-            return resource.name
-    raise CustomObjectError("%s/%s has no kind %s" % (group, version, kind))
+    def __init__(self, params):
+        import kubernetes  # pylint: disable=import-error
 
+        self.group, self.version = split_api_version(params["api_version"])
+        self.kind, self.name, self.namespace = params["kind"], params["name"], params["namespace"]
+        self.api = kubernetes.client.CustomObjectsApi(kube_api_client(params["kubeconfig"]))
+        self.plural = self._plural()
 
-def get_custom_object(api, group, version, plural, name, namespace=None):
-    """The object as stored, or None if there is none."""
-    from kubernetes.client.rest import ApiException  # pylint: disable=import-error
+    def __str__(self):
+        return "%s %s" % (self.kind, "%s/%s" % (self.namespace, self.name) if self.namespace else self.name)
 
-    try:
-        if namespace:
-            return api.get_namespaced_custom_object(group, version, namespace, plural, name)
-        return api.get_cluster_custom_object(group, version, plural, name)
-    except ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
+    def _plural(self):
+        from kubernetes.client.rest import ApiException  # pylint: disable=import-error
+
+        try:
+            resources = self.api.get_api_resources(self.group, self.version).resources
+        except ApiException as exc:
+            raise CustomObjectError("cannot discover %s/%s: HTTP %s" % (self.group, self.version, exc.status))
+        for resource in resources:
+            if resource.kind == self.kind and "/" not in resource.name:
+                return resource.name
+        raise CustomObjectError("%s/%s has no kind %s" % (self.group, self.version, self.kind))
+
+    def get(self):
+        """The object as stored, or None if there is none."""
+        from kubernetes.client.rest import ApiException  # pylint: disable=import-error
+
+        try:
+            if self.namespace:
+                return self.api.get_namespaced_custom_object(self.group, self.version, self.namespace,
+                                                             self.plural, self.name)
+            return self.api.get_cluster_custom_object(self.group, self.version, self.plural, self.name)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def patch_status(self, patch, field_manager):
+        if self.namespace:
+            return self.api.patch_namespaced_custom_object_status(
+                self.group, self.version, self.namespace, self.plural, self.name, patch,
+                field_manager=field_manager)
+        return self.api.patch_cluster_custom_object_status(
+            self.group, self.version, self.plural, self.name, patch, field_manager=field_manager)

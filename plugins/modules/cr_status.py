@@ -88,7 +88,7 @@ from ansible_collections.c5c3.cobaltcore.plugins.module_utils.base import Cobalt
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.k8s_status import (
     merge_conditions, normalize_condition, now_rfc3339)
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.kube import (
-    CUSTOM_OBJECT_ARGS, CustomObjectError, custom_object_plural, get_custom_object, kube_api_client, split_api_version)
+    CUSTOM_OBJECT_ARGS, CustomObject, CustomObjectError)
 
 try:
     import kubernetes  # noqa: F401 pylint: disable=unused-import
@@ -136,13 +136,13 @@ class CrStatus(CobaltCoreModule):
         except ValueError as exc:
             self.fail(str(exc))
         try:
-            self.group, self.version = split_api_version(self.params["api_version"])
-            self.api = kubernetes.client.CustomObjectsApi(kube_api_client(self.params["kubeconfig"]))
-            self.plural = custom_object_plural(self.api, self.group, self.version, self.params["kind"])
+            target = CustomObject(self.params)
         except CustomObjectError as exc:
             self.fail(str(exc))
         for dummy in range(CONFLICT_RETRIES):
-            live = self._get()
+            live = target.get()
+            if live is None:
+                self.fail("%s not found" % target)
             before = self._managed(live.get("status") or {})
             conditions, cond_changed = merge_conditions(before["conditions"], updates, now_rfc3339())
             # A null anywhere removes that field (merge patch): compare what would be stored.
@@ -159,7 +159,7 @@ class CrStatus(CobaltCoreModule):
             patch = {"metadata": {"resourceVersion": live["metadata"]["resourceVersion"]},
                      "status": dict(fields, conditions=conditions)}
             try:
-                self._patch(patch)
+                target.patch_status(patch, self.params["field_manager"])
                 return
             except ApiException as exc:
                 if exc.status != 409:
@@ -170,22 +170,6 @@ class CrStatus(CobaltCoreModule):
         managed = dict((k, status.get(k)) for k in self.params["status"] if k in status)
         managed["conditions"] = list(status.get("conditions") or [])
         return managed
-
-    def _get(self):
-        p = self.params
-        live = get_custom_object(self.api, self.group, self.version, self.plural, p["name"], p["namespace"])
-        if live is None:
-            self.fail("%s %s not found" % (p["kind"], p["name"]))
-        return live
-
-    def _patch(self, patch):
-        p = self.params
-        if p["namespace"]:
-            return self.api.patch_namespaced_custom_object_status(
-                self.group, self.version, p["namespace"], self.plural, p["name"], patch,
-                field_manager=p["field_manager"])
-        return self.api.patch_cluster_custom_object_status(
-            self.group, self.version, self.plural, p["name"], patch, field_manager=p["field_manager"])
 
 
 def main():

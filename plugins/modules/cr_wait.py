@@ -84,7 +84,7 @@ import time
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.base import CobaltCoreModule
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.k8s_status import find_condition, true_for_generation
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.kube import (
-    CUSTOM_OBJECT_ARGS, CustomObjectError, custom_object_plural, get_custom_object, kube_api_client, split_api_version)
+    CUSTOM_OBJECT_ARGS, CustomObject, CustomObjectError)
 
 try:
     import kubernetes  # noqa: F401 pylint: disable=unused-import
@@ -119,18 +119,16 @@ class CrWait(CobaltCoreModule):
 
     def run(self):
         p = self.params
-        if p["timeout"] < 0 or p["poll_interval"] <= 0:
-            self.fail("timeout must be >= 0 and poll_interval > 0")
+        if p["timeout"] < 0 or p["poll_interval"] <= 0 or not p["condition"]:
+            self.fail("timeout must be >= 0, poll_interval > 0 and condition a condition type")
         try:
-            group, version = split_api_version(p["api_version"])
-            api = kubernetes.client.CustomObjectsApi(kube_api_client(p["kubeconfig"]))
-            plural = custom_object_plural(api, group, version, p["kind"])
+            target = CustomObject(p)
         except CustomObjectError as exc:
             self.fail(str(exc))
         started = time.monotonic()
         deadline = started + p["timeout"]
         while True:
-            obj = get_custom_object(api, group, version, plural, p["name"], p["namespace"])
+            obj = target.get()
             ready = true_for_generation(obj, p["condition"])
             if ready or time.monotonic() >= deadline:
                 break
@@ -138,10 +136,8 @@ class CrWait(CobaltCoreModule):
         self.results = {"resources": [obj] if obj else [], "ready": ready,
                         "waited": round(time.monotonic() - started, 1)}
         if not ready:
-            where = "%s/%s" % (p["namespace"], p["name"]) if p["namespace"] else p["name"]
             why = waiting_for(obj, p["condition"])
-            self.fail("%s %s not %s within %ss: %s" % (p["kind"], where, p["condition"], p["timeout"], why),
-                      **self.results)
+            self.fail("%s not %s within %ss: %s" % (target, p["condition"], p["timeout"], why), **self.results)
 
 
 def main():

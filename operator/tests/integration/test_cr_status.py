@@ -118,3 +118,4 @@ def test_cr_wait_refuses_what_it_cannot_address(kube, operator_rbac, namespace):
     assert "api_version must be group/version" in _wait(kube, namespace, api_version="v1")["msg"]
     assert "has no kind Nope" in _wait(kube, namespace, kind="Nope")["msg"]
     assert "poll_interval > 0" in _wait(kube, namespace, poll_interval=0)["msg"]
+    assert "condition a condition type" in _wait(kube, namespace, condition="")["msg"]

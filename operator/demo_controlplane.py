@@ -41,7 +41,7 @@ sys.path[:0] = [str(REPO / "lab"), str(REPO / "operator")]
 from c5c3lab import Lab  # noqa: E402
 from c5c3lab.components.kubernetes import kubectl as lab_kubectl  # noqa: E402
 from c5c3lab.settings import load_settings  # noqa: E402
-from cobaltcore_operator._reconciler import RECONCILE_REQUEST  # noqa: E402
+from cobaltcore_operator import RECONCILE_REQUEST  # noqa: E402
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.k8s_status import (  # noqa: E402
     now_rfc3339, true_for_generation)
 from cobaltcore_operator.testing import (  # noqa: E402
@@ -118,8 +118,7 @@ def rerun_silent_services(kubectl, op, controlplane: dict) -> int:
         kubectl("-n", NAMESPACE, "annotate", "--overwrite", plural, name, f"{RECONCILE_REQUEST}={request}")
     for plural, name, endpoint in silent:
         def handled(plural=plural, name=name):
-            if op.proc.poll() is not None:
-                raise RuntimeError(f"the operator exited (rc={op.proc.returncode})")
+            op.ensure_running()
             got = ready_object(kubectl, plural, name)
             return got if got and got["status"].get("lastHandledReconcileAt") == request else None
         wait_for(handled, timeout=900, interval=2, what=f"{plural}/{name} reconciled again")
@@ -206,8 +205,7 @@ def main() -> int:
                   "(first time: a few minutes)")
 
             def ready():
-                if op.proc.poll() is not None:
-                    raise RuntimeError(f"the operator exited (rc={op.proc.returncode})")
+                op.ensure_running()
                 return ready_object(kubectl, CONTROLPLANE, name)
             got = wait_for(ready, timeout=1800, interval=2, what=f"ControlPlane/{name} Ready")
             last = got["status"].get("lastRun") or {}

@@ -116,9 +116,14 @@ class OperatorProcess:
         wait_for(self._ready, timeout=60, what="operator readiness")
         return self
 
-    def _ready(self) -> bool:
+    def ensure_running(self) -> None:
+        """Raise (with the operator's log) if the operator process has exited: for waits that
+        would otherwise run into their timeout."""
         if self.proc.poll() is not None:
             raise AssertionError(f"operator exited rc={self.proc.returncode}:\n{self.log()}")
+
+    def _ready(self) -> bool:
+        self.ensure_running()
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=1) as r:
                 return r.status == 200

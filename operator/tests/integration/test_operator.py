@@ -10,7 +10,7 @@ import signal
 
 import yaml
 
-from cobaltcore_operator._reconciler import RECONCILE_REQUEST
+from cobaltcore_operator import RECONCILE_REQUEST
 from cobaltcore_operator.testing import wait_for
 from operator_test_kit import DEPLOY, KIND
 

@@ -20,6 +20,7 @@ from kubernetes.client.rest import ApiException
 
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.k8s_status import (
     merge_conditions, now_rfc3339)
+from ansible_collections.c5c3.cobaltcore.plugins.module_utils.kube import read_custom_object
 from cobaltcore_operator.settings import KindMapping
 
 log = logging.getLogger(__name__)
@@ -67,15 +68,7 @@ class Kube:
     # -- objects -------------------------------------------------------------------------
     def get(self, ref: ObjectRef) -> dict[str, Any] | None:
         m = ref.mapping
-        try:
-            if ref.namespace:
-                return self.custom.get_namespaced_custom_object(m.group, m.version, ref.namespace,
-                                                                m.plural, ref.name)
-            return self.custom.get_cluster_custom_object(m.group, m.version, m.plural, ref.name)
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise
+        return read_custom_object(self.custom, m.group, m.version, m.plural, ref.name, ref.namespace)
 
     def _patch(self, ref: ObjectRef, body: Any, *, status: bool) -> dict[str, Any]:
         m = ref.mapping

@@ -46,6 +46,21 @@ def split_api_version(api_version):
     return group, version
 
 
+def read_custom_object(api, group, version, plural, name, namespace=None):
+    """The custom object as stored, or None if there is none (``api``: a CustomObjectsApi).
+    Shared by the modules and the operator."""
+    from kubernetes.client.rest import ApiException  # pylint: disable=import-error
+
+    try:
+        if namespace:
+            return api.get_namespaced_custom_object(group, version, namespace, plural, name)
+        return api.get_cluster_custom_object(group, version, plural, name)
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
 class CustomObject(object):
     """One custom resource, addressed by the CUSTOM_OBJECT_ARGS parameters of a module. The
     constructor parses ``api_version`` and discovers the kind's plural; it raises
@@ -76,17 +91,7 @@ class CustomObject(object):
 
     def get(self):
         """The object as stored, or None if there is none."""
-        from kubernetes.client.rest import ApiException  # pylint: disable=import-error
-
-        try:
-            if self.namespace:
-                return self.api.get_namespaced_custom_object(self.group, self.version, self.namespace,
-                                                             self.plural, self.name)
-            return self.api.get_cluster_custom_object(self.group, self.version, self.plural, self.name)
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise
+        return read_custom_object(self.api, self.group, self.version, self.plural, self.name, self.namespace)
 
     def patch_status(self, patch, field_manager):
         if self.namespace:

@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     lab = Lab()
     try:
         if args.action == "up":
+            lab.claim_port_base()
             for name in lab.resolve(args.components):
                 t0 = time.monotonic()
                 started = lab.component(name).start()

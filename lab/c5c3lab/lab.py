@@ -37,9 +37,33 @@ class Lab:
             add(n)
         return [n for n in REGISTRY if n in wanted]
 
+    @property
+    def port_base_record(self) -> Path:
+        return self.settings.lab_dir / "port-base"
+
+    def claim_port_base(self) -> None:
+        """Tie the lab directory to the port block it is first started on, and refuse any other.
+
+        Ceph's mon map and OVN's raft databases store their members' addresses: started from the
+        same data on another block, the mon and the raft members bind the old ports (another
+        lab's, by default) or never form. Refusing loses nothing; moving means a fresh lab."""
+        self.settings.lab_dir.mkdir(parents=True, exist_ok=True)
+        wanted = self.settings.ports.base
+        record = self.port_base_record
+        if not record.exists():
+            record.write_text(f"{wanted}\n")
+            return
+        recorded = int(record.read_text().strip())
+        if recorded != wanted:
+            raise LabError(
+                f"the lab in {self.settings.lab_dir} was set up on C5C3_LAB_PORT_BASE={recorded}, not "
+                f"{wanted}: Ceph and OVN keep their addresses in their data. Use "
+                f"C5C3_LAB_PORT_BASE={recorded}, or another C5C3_LAB_DIR, or start over on {wanted} "
+                f"(`labctl down`, then remove {self.settings.lab_dir}; its data goes with it).")
+
     def up(self, names: Iterable[str] | None = None) -> list[str]:
         """Start what is not running; returns the names this call started."""
-        self.settings.lab_dir.mkdir(parents=True, exist_ok=True)
+        self.claim_port_base()
         started = []
         for n in self.resolve(names):
             if self.component(n).start():

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import functools
 import os
 import sys
 from pathlib import Path
@@ -220,6 +221,17 @@ class KubeAccess:
         import kubernetes
 
         return kubernetes.config.new_client_from_config(config_file=str(self.kubeconfig))
+
+    @functools.cached_property
+    def _reader(self):
+        from tests.helpers.kube import ApiReader
+
+        return ApiReader(self.api_client())
+
+    def get(self, namespace: str | None, resource: str, name: str) -> dict | None:
+        """``kubectl get RESOURCE NAME -o json`` without a process (tests poll with it), or None
+        if the object does not exist."""
+        return self._reader.get(namespace, resource, name)
 
 
 @pytest.fixture(scope="session")

@@ -26,9 +26,7 @@ class Trivials:
         self.kube.kubectl("create", "-f", "-", input=json.dumps(doc))
 
     def get(self, name: str) -> dict | None:
-        out = self.kube.kubectl("-n", self.namespace, "get", f"{PLURAL}.{GROUP}", name, "-o", "json",
-                                check=False)
-        return json.loads(out.stdout) if out.returncode == 0 else None
+        return self.kube.get(self.namespace, f"{PLURAL}.{GROUP}", name)
 
     def patch(self, name: str, patch: dict, subresource: str | None = None) -> None:
         args = ["-n", self.namespace, "patch", f"{PLURAL}.{GROUP}", name, "--type=merge",

@@ -164,7 +164,10 @@ def wait_for(predicate, **kwargs):
 
 
 def get(kube, namespace: str, plural: str, name: str) -> dict:
-    return json.loads(kube.kubectl("-n", namespace, "get", plural, name, "-o", "json").stdout)
+    obj = kube.get(namespace, plural, name)
+    if obj is None:
+        raise LookupError(f"{plural}/{name} does not exist in namespace {namespace}")
+    return obj
 
 
 def conditions(obj: dict) -> dict[str, dict]:

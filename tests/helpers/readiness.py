@@ -43,13 +43,11 @@ class ReadyMarker(threading.Thread):
             self.error = exc
 
     def _mark_until_done(self) -> None:
-        # In list order, one kubectl call per poll while nothing new exists (a kubectl per pending
-        # object and poll would keep a CPU busy). The playbook creates every object before it
-        # waits for any, so the order never stalls the marking.
+        # In list order, one read per poll while nothing new exists. The playbook creates every
+        # object before it waits for any, so the order never stalls the marking.
         while self.pending and not self._halt.is_set():
             resource, name = self.pending[0][0], self.pending[0][1]
-            if self.kube.kubectl("-n", self.namespace, "get", resource, name, "-o", "name",
-                                 check=False).returncode == 0:
+            if self.kube.get(self.namespace, resource, name) is not None:
                 obj = self.pending.pop(0)
                 mark_ready_for_test(self.kube, self.namespace, *obj)
                 self.marked.append(obj)

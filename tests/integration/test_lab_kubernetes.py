@@ -126,3 +126,37 @@ def test_controller_manager_garbage_collects_owned_objects(kube, namespace):
             return
         time.sleep(0.5)
     pytest.fail("the owned ConfigMap was not garbage-collected")
+
+
+GADGET_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "gadgets.reader.test.c5c3.io"},
+    "spec": {"group": "reader.test.c5c3.io", "scope": "Namespaced",
+             "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget", "shortNames": ["gdg"]},
+             "versions": [{"name": "v1", "served": True, "storage": True,
+                           "schema": {"openAPIV3Schema": {"type": "object",
+                                                          "x-kubernetes-preserve-unknown-fields": True}}}]}}
+
+
+def test_in_process_reads_name_types_as_kubectl_does(kube, namespace):
+    """kube.get, which tests poll with instead of a kubectl process per poll, returns what
+    `kubectl get -o json` returns, for every name kubectl accepts, and learns CRDs installed after
+    its first read."""
+    kube.kubectl("-n", namespace, "create", "configmap", "probe", "--from-literal=k=v")
+    expected = json.loads(kube.kubectl("-n", namespace, "get", "configmap", "probe", "-o", "json").stdout)
+    for resource in ("configmaps", "configmap", "cm", "ConfigMap"):
+        assert kube.get(namespace, resource, "probe") == expected, resource
+    assert kube.get(namespace, "configmap", "absent") is None
+    assert kube.get(None, "namespace", namespace)["metadata"]["name"] == namespace
+
+    kube.kubectl("apply", "--server-side", "-f", "-", input=json.dumps(GADGET_CRD))
+    try:
+        kube.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/gadgets.reader.test.c5c3.io")
+        kube.kubectl("-n", namespace, "create", "-f", "-", input=json.dumps(
+            {"apiVersion": "reader.test.c5c3.io/v1", "kind": "Gadget", "metadata": {"name": "g1"}, "size": 3}))
+        for resource in ("gadgets", "gadget", "gdg", "gadgets.reader.test.c5c3.io"):
+            assert kube.get(namespace, resource, "g1")["size"] == 3, resource
+        with pytest.raises(LookupError, match="no resource type 'nosuchthings'"):
+            kube.get(namespace, "nosuchthings", "x")
+    finally:
+        kube.kubectl("delete", "crd", "gadgets.reader.test.c5c3.io", "--wait=false", check=False)

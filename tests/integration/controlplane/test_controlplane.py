@@ -264,8 +264,7 @@ def test_disabling_a_service_removes_it(plane):
         assert gone.returncode != 0 and "NotFound" in gone.stderr
         # Owned by the Glance CR: the garbage collector takes them (the operator may not delete Secrets).
         for name in ("glance-keystone-user", "glance-application-credential", "glance-db-credentials"):
-            wait_for(lambda name=name: plane.kube.kubectl("-n", plane.ns, "get", "secret", name,
-                                                          check=False).returncode != 0,
+            wait_for(lambda name=name: plane.kube.get(plane.ns, "secret", name) is None,
                      timeout=60, what=f"Secret {name} collected")
         placement = plane.kube.kubectl("-n", plane.ns, "get", "secret", "placement-application-credential",
                                        "-o", "json").stdout

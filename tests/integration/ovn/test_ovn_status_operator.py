@@ -10,7 +10,6 @@ the lab's SB; deleting the object removes it, SB row included.
 """
 from __future__ import annotations
 
-import json
 import sys
 import uuid
 from pathlib import Path
@@ -29,8 +28,7 @@ DEPLOY = REPO / "operator" / "deploy"
 
 
 def get(kube, namespace: str, plural: str, name: str) -> dict | None:
-    out = kube.kubectl("-n", namespace, "get", plural, name, "-o", "json", check=False)
-    return json.loads(out.stdout) if out.returncode == 0 else None
+    return kube.get(namespace, plural, name)
 
 
 def conditions(obj: dict) -> dict[str, dict]:

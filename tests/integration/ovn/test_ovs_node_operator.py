@@ -38,8 +38,7 @@ def external_ids(state_dir: Path) -> dict[str, str]:
 
 
 def get(kube, namespace: str, name: str) -> dict | None:
-    out = kube.kubectl("-n", namespace, "get", "ovsnode", name, "-o", "json", check=False)
-    return json.loads(out.stdout) if out.returncode == 0 else None
+    return kube.get(namespace, "ovsnode", name)
 
 
 def conditions(obj: dict) -> dict[str, dict]:

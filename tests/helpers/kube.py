@@ -32,6 +32,14 @@ def token_kubeconfig(kube, token: str, path: Path, user: str = "token-user") -> 
     return path
 
 
+def existing(kube, namespace: str | None, resource: str, name: str) -> dict:
+    """The object (read in process, see ApiReader); LookupError if it does not exist."""
+    obj = kube.get(namespace, resource, name)
+    if obj is None:
+        raise LookupError(f"{resource}/{name} does not exist" + (f" in namespace {namespace}" if namespace else ""))
+    return obj
+
+
 class ApiReader:
     """``kubectl get TYPE NAME -o json``, read in this process: tests poll objects, and a kubectl
     process costs about 0.09 CPU-s, so a poll every second kept a tenth of a CPU busy per waiter.

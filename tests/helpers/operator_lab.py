@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.k8s_status import true_for_generation
 from tests.helpers.processes import PrivateMemcached, stop_gunicorn
+from tests.helpers.kube import existing
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "operator" / "deploy"
@@ -164,10 +165,7 @@ def wait_for(predicate, **kwargs):
 
 
 def get(kube, namespace: str, plural: str, name: str) -> dict:
-    obj = kube.get(namespace, plural, name)
-    if obj is None:
-        raise LookupError(f"{plural}/{name} does not exist in namespace {namespace}")
-    return obj
+    return existing(kube, namespace, plural, name)
 
 
 def conditions(obj: dict) -> dict[str, dict]:

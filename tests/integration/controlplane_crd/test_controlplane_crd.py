@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers.kube import DELETE, set_path as _set
+from tests.helpers.kube import DELETE, existing, set_path as _set
 from tests.helpers.operator_status import operator_status_sample
 
 REPO = Path(__file__).resolve().parents[3]
@@ -33,7 +33,7 @@ def apply(kube, namespace, body, check=False):
 
 
 def get(kube, namespace) -> dict:
-    return json.loads(kube.kubectl("-n", namespace, "get", "cp", NAME, "-o", "json").stdout)
+    return existing(kube, namespace, "cp", NAME)
 
 
 

@@ -11,6 +11,7 @@ import libvirt
 import pytest
 
 from tests.helpers.ansible import REPO, PlaybookResult, run_playbook
+from tests.helpers.kube import existing
 
 PLAYBOOKS = Path(__file__).parent / "playbooks"
 CRDS = sorted((REPO / "operator" / "deploy" / "crds").glob("hypervisor.c5c3.io_*.yaml"))
@@ -115,8 +116,7 @@ class Hypervisors:
                           "--type=merge", "-p", json.dumps({"status": status}))
 
     def get(self, kind: str, name: str) -> dict:
-        out = self.kube.kubectl("get", f"{kind}.hypervisor.c5c3.io", name, "-o", "json")
-        return json.loads(out.stdout)
+        return existing(self.kube, None, f"{kind}.hypervisor.c5c3.io", name)
 
     def list(self, kind: str) -> list[dict]:
         out = self.kube.kubectl("get", f"{kind}.hypervisor.c5c3.io", "-o", "json")

@@ -8,11 +8,11 @@ nothing, passwords never reach the output, and the wait path finishes once the o
 from __future__ import annotations
 
 import base64
-import json
 
 import pytest
 
 from tests.helpers.ansible import run_playbook
+from tests.helpers.kube import existing
 from tests.helpers.readiness import ReadyMarker
 
 from tests.integration.infrastructure.infra_helpers import PLAYBOOK, canaries, role_task_results
@@ -36,7 +36,7 @@ def kube_vars(namespace: str, secrets: dict[str, str], **extra) -> dict:
 
 
 def get(kube, namespace, resource, name) -> dict:
-    return json.loads(kube.kubectl("-n", namespace, "get", resource, name, "-o", "json").stdout)
+    return existing(kube, namespace, resource, name)
 
 
 def names(kube, namespace, resource) -> list[str]:

@@ -6,7 +6,6 @@ and /etc/hosts are the test's own: Open vSwitch comes up from the ovs DaemonSet'
 ovn-controller, started as its DaemonSet starts it, registers the node with the lab's SB."""
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import subprocess
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.ansible import run_playbook
+from tests.helpers.kube import existing
 from tests.integration.ovn.conftest import REPO, sbctl
 
 
@@ -28,7 +28,7 @@ def render(kube, namespace, spec):
 
 
 def get(kube, namespace, kind, name):
-    return json.loads(kube.kubectl("-n", namespace, "get", kind, name, "-o", "json").stdout)
+    return existing(kube, namespace, kind, name)
 
 
 def test_daemonsets_rendered_from_the_ovncluster(kube, namespace):

@@ -3,7 +3,6 @@ create, idempotent re-run, a member leaves and re-joins, destroy) and runtime ku
 (StatefulSets, Services and northd rendered from an OVNCluster; no pods run in the lab)."""
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 import uuid
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.ansible import run_module, run_playbook
+from tests.helpers.kube import existing
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -99,7 +99,7 @@ def test_kubernetes_runtime_renders_statefulsets_and_services(kube, namespace):
     assert first.rc == 0, first.stdout[-3000:]
 
     def get(kind, name):
-        return json.loads(kube.kubectl("-n", namespace, "get", kind, name, "-o", "json").stdout)
+        return existing(kube, namespace, kind, name)
 
     cr = get("ovncluster", "ovn")
     nb, sb = get("statefulset", "ovn-nb"), get("statefulset", "ovn-sb")

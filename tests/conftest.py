@@ -223,6 +223,13 @@ class KubeAccess:
         return kubernetes.config.new_client_from_config(config_file=str(self.kubeconfig))
 
     @functools.cached_property
+    def core_v1(self):
+        """CoreV1Api of the lab admin, in this process (no kubectl process per call)."""
+        import kubernetes
+
+        return kubernetes.client.CoreV1Api(self.api_client())
+
+    @functools.cached_property
     def _reader(self):
         from tests.helpers.kube import ApiReader
 
@@ -267,6 +274,10 @@ def namespace(kube, request):
 
     base = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:40].strip("-")
     name = f"t-{base}-{uuid.uuid4().hex[:6]}"
-    kube.kubectl("create", "namespace", name)
+    core = kube.core_v1
+    core.create_namespace({"metadata": {"name": name}})
     yield name
-    kube.kubectl("delete", "namespace", name, "--wait=false", check=False)
+    try:
+        core.delete_namespace(name)  # returns at once; the namespace controller empties it
+    except Exception:  # noqa: BLE001 - a test may have deleted it itself
+        pass

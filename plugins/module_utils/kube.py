@@ -38,6 +38,31 @@ class CustomObjectError(Exception):
     """A custom resource that cannot be addressed: unknown group/version or kind."""
 
 
+# Answers a later request may not get: throttling, an apiserver restarting or overloaded.
+TRANSIENT_HTTP_STATUSES = frozenset((408, 429, 500, 502, 503, 504))
+
+
+def is_transient_api_error(exc):
+    """Whether a request that raised ``exc`` may succeed if repeated: a transient HTTP status, or
+    no answer at all (connection refused or reset, timeout). Forbidden, Unauthorized and the like
+    are not: repeating them only hides the cause."""
+    from kubernetes.client.rest import ApiException  # pylint: disable=import-error
+    from urllib3.exceptions import HTTPError  # pylint: disable=import-error
+
+    if isinstance(exc, ApiException):
+        return exc.status in TRANSIENT_HTTP_STATUSES
+    return isinstance(exc, (HTTPError, OSError))
+
+
+def api_error_text(exc):
+    """A short account of a failed request, without the response body (it may be large)."""
+    from kubernetes.client.rest import ApiException  # pylint: disable=import-error
+
+    if isinstance(exc, ApiException):
+        return "HTTP %s %s" % (exc.status, exc.reason)
+    return "%s: %s" % (type(exc).__name__, exc)
+
+
 def split_api_version(api_version):
     """(group, version) of a custom resource's ``group/version``."""
     group, version = (api_version.split("/", 1) + [""])[:2]
@@ -63,8 +88,8 @@ def read_custom_object(api, group, version, plural, name, namespace=None):
 
 class CustomObject(object):
     """One custom resource, addressed by the CUSTOM_OBJECT_ARGS parameters of a module. The
-    constructor parses ``api_version`` and discovers the kind's plural; it raises
-    CustomObjectError for an address that cannot be right, before anything is read or written."""
+    constructor parses ``api_version``; the first read or write discovers the kind's plural. An
+    address that cannot be right raises CustomObjectError, before anything is read or written."""
 
     def __init__(self, params):
         import kubernetes  # pylint: disable=import-error
@@ -72,17 +97,31 @@ class CustomObject(object):
         self.group, self.version = split_api_version(params["api_version"])
         self.kind, self.name, self.namespace = params["kind"], params["name"], params["namespace"]
         self.api = kubernetes.client.CustomObjectsApi(kube_api_client(params["kubeconfig"]))
-        self.plural = self._plural()
+        self._plural_name = None
+
+    def resolve(self):
+        """Discover the kind's plural (once) and return self. CustomObjectError for a kind the
+        apiserver does not serve; a transient API error propagates, for a caller that waits to
+        repeat."""
+        if self._plural_name is None:
+            self._plural_name = self._discover_plural()
+        return self
+
+    @property
+    def plural(self):
+        return self.resolve()._plural_name
 
     def __str__(self):
         return "%s %s" % (self.kind, "%s/%s" % (self.namespace, self.name) if self.namespace else self.name)
 
-    def _plural(self):
+    def _discover_plural(self):
         from kubernetes.client.rest import ApiException  # pylint: disable=import-error
 
         try:
             resources = self.api.get_api_resources(self.group, self.version).resources
         except ApiException as exc:
+            if is_transient_api_error(exc):
+                raise
             raise CustomObjectError("cannot discover %s/%s: HTTP %s" % (self.group, self.version, exc.status))
         for resource in resources:
             if resource.kind == self.kind and "/" not in resource.name:

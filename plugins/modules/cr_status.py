@@ -136,7 +136,7 @@ class CrStatus(CobaltCoreModule):
         except ValueError as exc:
             self.fail(str(exc))
         try:
-            target = CustomObject(self.params)
+            target = CustomObject(self.params).resolve()
         except CustomObjectError as exc:
             self.fail(str(exc))
         for dummy in range(CONFLICT_RETRIES):

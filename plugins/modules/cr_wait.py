@@ -21,6 +21,10 @@ description:
     C(until) starts a process per attempt, about a CPU-second each.
   - Fails when the timeout passes first; the message names the object's C(Failed) condition when
     it has one. The object as last read is returned either way.
+  - A read the apiserver does not answer (connection refused or reset, a timeout) or answers
+    with a transient status (408, 429, 500, 502, 503, 504) does not end the wait: an apiserver
+    restarting during a long wait costs no run. Any other refusal (403 Forbidden, 401) fails at
+    once, naming the status.
   - Reads only; changes nothing.
 author:
   - CobaltCore for Ansible maintainers (@c5c3)
@@ -84,7 +88,7 @@ import time
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.base import CobaltCoreModule
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.k8s_status import find_condition, true_for_generation
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.kube import (
-    CUSTOM_OBJECT_ARGS, CustomObject, CustomObjectError)
+    CUSTOM_OBJECT_ARGS, CustomObject, CustomObjectError, api_error_text, is_transient_api_error)
 
 try:
     import kubernetes  # noqa: F401 pylint: disable=unused-import
@@ -127,16 +131,27 @@ class CrWait(CobaltCoreModule):
             self.fail(str(exc))
         started = time.monotonic()
         deadline = started + p["timeout"]
+        obj, ready, last_error = None, False, None
         while True:
-            obj = target.get()
-            ready = true_for_generation(obj, p["condition"])
+            try:
+                obj = target.resolve().get()
+                last_error = None
+                ready = true_for_generation(obj, p["condition"])
+            except CustomObjectError as exc:
+                self.fail(str(exc))
+            except Exception as exc:  # pylint: disable=broad-except
+                # An apiserver restarting or throttling does not end the wait; a refusal does.
+                if not is_transient_api_error(exc):
+                    self.fail("reading %s failed: %s" % (target, api_error_text(exc)))
+                last_error = exc
             if ready or time.monotonic() >= deadline:
                 break
             time.sleep(min(p["poll_interval"], max(0.0, deadline - time.monotonic())))
         self.results = {"resources": [obj] if obj else [], "ready": ready,
                         "waited": round(time.monotonic() - started, 1)}
         if not ready:
-            why = waiting_for(obj, p["condition"])
+            why = waiting_for(obj, p["condition"]) if last_error is None \
+                else "the last read failed: %s" % api_error_text(last_error)
             self.fail("%s not %s within %ss: %s" % (target, p["condition"], p["timeout"], why), **self.results)
 
 

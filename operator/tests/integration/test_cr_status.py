@@ -3,12 +3,16 @@ check mode; a wait that only a Ready of the current generation ends."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
+from urllib.parse import urlsplit
 
 import yaml
 from operator_test_kit import GROUP, KIND, PLURAL, VERSION
 
 from tests.helpers.ansible import run_module, run_playbook
+from tests.helpers.kube import token_kubeconfig
+from tests.helpers.operator_lab import free_port
 
 
 def _playbook(tmp_path, kube, namespace, conditions, status=None, check=False):
@@ -119,3 +123,87 @@ def test_cr_wait_refuses_what_it_cannot_address(kube, operator_rbac, namespace):
     assert "has no kind Nope" in _wait(kube, namespace, kind="Nope")["msg"]
     assert "poll_interval > 0" in _wait(kube, namespace, poll_interval=0)["msg"]
     assert "condition a condition type" in _wait(kube, namespace, condition="")["msg"]
+
+
+class DelayedRelay:
+    """A plain TCP relay from a free loopback port to the lab apiserver that starts listening only
+    after ``delay`` seconds: until then a client sees connection refused, as while an apiserver
+    restarts. TLS passes through unchanged (the serving certificate names 127.0.0.1)."""
+
+    def __init__(self, upstream: tuple[str, int], delay: float):
+        self.upstream, self.port = upstream, free_port()
+        self._server = None
+        self._timer = threading.Timer(delay, self._listen)
+
+    def __enter__(self):
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._timer.cancel()
+        if self._server:
+            self._server.close()
+
+    def _listen(self) -> None:
+        self._server = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.upstream)
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+def _kubeconfig_via(kube, port: int, path) -> str:
+    config = yaml.safe_load(kube.kubeconfig.read_text())
+    for cluster in config["clusters"]:
+        cluster["cluster"]["server"] = f"https://127.0.0.1:{port}"
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    return str(path)
+
+
+def test_cr_wait_outlasts_an_unreachable_apiserver_but_not_a_refusal(kube, operator_rbac, namespace, tmp_path):
+    kube.kubectl("create", "-f", "-", input=json.dumps({
+        "apiVersion": f"{GROUP}/{VERSION}", "kind": KIND,
+        "metadata": {"name": "waited", "namespace": namespace}, "spec": {"size": 1}}))
+    _set_status(kube, namespace, _ready(1))
+    apiserver = urlsplit(kube.server)
+
+    # Nothing answers for the first 3 s (discovery and reads refused): the wait goes on.
+    with DelayedRelay((apiserver.hostname, apiserver.port), delay=3.0) as relay:
+        done = _wait(kube, namespace, timeout=60, poll_interval=0.5,
+                     kubeconfig=_kubeconfig_via(kube, relay.port, tmp_path / "relay-kubeconfig"))
+    assert not done.get("failed"), done["msg"]
+    assert done["ready"] and done["waited"] >= 2
+
+    # Nothing answers within the timeout: the message names the failed read, not the object.
+    silent = _wait(kube, namespace, timeout=1, poll_interval=0.2,
+                   kubeconfig=_kubeconfig_via(kube, free_port(), tmp_path / "silent-kubeconfig"))
+    assert silent["failed"] and "the last read failed" in silent["msg"], silent["msg"]
+
+    # A refusal is not waited out: a ServiceAccount without RBAC fails at once with the status.
+    kube.kubectl("-n", namespace, "create", "serviceaccount", "nobody")
+    token = kube.kubectl("-n", namespace, "create", "token", "nobody").stdout.strip()
+    refused = _wait(kube, namespace, timeout=600,
+                    kubeconfig=str(token_kubeconfig(kube, token, tmp_path / "nobody-kubeconfig")))
+    assert refused["failed"] and "failed: HTTP 403" in refused["msg"], refused["msg"]

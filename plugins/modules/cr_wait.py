@@ -22,7 +22,7 @@ description:
   - Fails when the timeout passes first; the message names the object's C(Failed) condition when
     it has one. The object as last read is returned either way.
   - A read the apiserver does not answer (connection refused or reset, a timeout) or answers
-    with a transient status (408, 429, 500, 502, 503, 504) does not end the wait: an apiserver
+    with a transient status (408, 429, 500, 502, 503, 504) does not end the wait; an apiserver
     restarting during a long wait costs no run. Any other refusal (403 Forbidden, 401) fails at
     once, naming the status.
   - Reads only; changes nothing.

@@ -11,11 +11,14 @@ run on one worker: see ``xdist_group_of``.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fcntl
 import functools
 import os
+import re
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -222,6 +225,20 @@ class KubeAccess:
 
         return kubernetes.config.new_client_from_config(config_file=str(self.kubeconfig))
 
+    @contextlib.contextmanager
+    def fresh_namespace(self, base: str):
+        """A new namespace ``t-<base>-<random>``, deleted on leaving (deletion returns at once; the
+        namespace controller empties it)."""
+        name = f"t-{re.sub(r'[^a-z0-9-]', '-', base.lower())[:40].strip('-')}-{uuid.uuid4().hex[:6]}"
+        self.core_v1.create_namespace({"metadata": {"name": name}})
+        try:
+            yield name
+        finally:
+            try:
+                self.core_v1.delete_namespace(name)
+            except Exception:  # noqa: BLE001 - a test may have deleted it itself
+                pass
+
     @functools.cached_property
     def core_v1(self):
         """CoreV1Api of the lab admin, in this process (no kubectl process per call)."""
@@ -269,15 +286,5 @@ def rabbitmq(lab):
 @pytest.fixture
 def namespace(kube, request):
     """A fresh namespace per test, deleted afterwards (the controller-manager finalizes it)."""
-    import re
-    import uuid
-
-    base = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:40].strip("-")
-    name = f"t-{base}-{uuid.uuid4().hex[:6]}"
-    core = kube.core_v1
-    core.create_namespace({"metadata": {"name": name}})
-    yield name
-    try:
-        core.delete_namespace(name)  # returns at once; the namespace controller empties it
-    except Exception:  # noqa: BLE001 - a test may have deleted it itself
-        pass
+    with kube.fresh_namespace(request.node.name) as name:
+        yield name

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 
 import openstack
 import pytest
@@ -69,31 +68,29 @@ class Plane:
 @pytest.fixture(scope="module")
 def plane(lab, kube, mariadb, memcached, ceph, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("controlplane")
-    ns = f"t-controlplane-{uuid.uuid4().hex[:6]}"
-    kube.kubectl("create", "namespace", ns)
-    install_operator_rbac(kube, services=True)
-    ks = PrivateKeystone.make(lab.settings, tmp)
-    # Glance and Placement on the lab inventory's host runtime, moved to private ports and
-    # directories; the catalog points at them. Glance's rbd client Secret (the lab inventory's
-    # controlplane_glance_storage names it) in the test's namespace.
-    svcs = {svc: PrivateService.make(svc, lab.settings, tmp) for svc in ("glance", "placement")}
-    if "Glance" in SERVICES:
-        glance_ceph_secret(ceph, ns)
-    urls = {svc: private.url for svc, private in svcs.items()}
-    op = start_operator(kube, tmp, ns, {"Keystone": ks.vars,
-                                        "ControlPlane": {"controlplane_database_prefix": ks.db_prefix,
-                                                         "controlplane_service_urls": urls},
-                                        **{kind: svcs[kind.lower()].vars for kind in SERVICES}})
-    try:
-        yield Plane(kube, op, ns, ks, svcs)
-    finally:
-        op.stop()
-        ks.stop()
-        for svc in svcs.values():
-            svc.stop()
-        for db in ("keystone", "glance", "placement"):
-            drop_database(mariadb, f"{ks.db_prefix}{db}", f"{ks.db_prefix}{db}")
-        kube.kubectl("delete", "namespace", ns, "--wait=false", check=False)
+    with kube.fresh_namespace("controlplane") as ns:
+        install_operator_rbac(kube, services=True)
+        ks = PrivateKeystone.make(lab.settings, tmp)
+        # Glance and Placement on the lab inventory's host runtime, moved to private ports and
+        # directories; the catalog points at them. Glance's rbd client Secret (the lab inventory's
+        # controlplane_glance_storage names it) in the test's namespace.
+        svcs = {svc: PrivateService.make(svc, lab.settings, tmp) for svc in ("glance", "placement")}
+        if "Glance" in SERVICES:
+            glance_ceph_secret(ceph, ns)
+        urls = {svc: private.url for svc, private in svcs.items()}
+        op = start_operator(kube, tmp, ns, {"Keystone": ks.vars,
+                                            "ControlPlane": {"controlplane_database_prefix": ks.db_prefix,
+                                                             "controlplane_service_urls": urls},
+                                            **{kind: svcs[kind.lower()].vars for kind in SERVICES}})
+        try:
+            yield Plane(kube, op, ns, ks, svcs)
+        finally:
+            op.stop()
+            ks.stop()
+            for svc in svcs.values():
+                svc.stop()
+            for db in ("keystone", "glance", "placement"):
+                drop_database(mariadb, f"{ks.db_prefix}{db}", f"{ks.db_prefix}{db}")
 
 
 def test_empty_namespace_to_ready(plane):

@@ -25,28 +25,33 @@ def token(url: str, password: str) -> requests.Response:
     return requests.post(f"{url}/auth/tokens", json=body, timeout=30)
 
 
-@pytest.fixture
-def keystone_cr(lab, kube, mariadb, namespace, tmp_path):
-    install_operator_rbac(kube)
-    ks = PrivateKeystone.make(lab.settings, tmp_path)
-    op = start_operator(kube, tmp_path, namespace, {"Keystone": ks.vars})
-    admin_password = f"canary-admin-{uuid.uuid4().hex}"
-    db_user = f"{ks.db_prefix}keystone"
-    apply(kube, namespace, secret("keystone-db-credentials",
-                                  {"username": db_user, "password": f"canary-db-{uuid.uuid4().hex}"}))
-    apply(kube, namespace, secret("keystone-admin-credentials", {"password": admin_password}))
-    cr = yaml.safe_load((REPO / "examples" / "keystone_lab.yaml").read_text())
-    cr["spec"]["database"]["database"] = db_user
-    try:
-        yield op, ks, cr, admin_password
-    finally:
-        op.stop()
-        ks.stop()
-        drop_database(mariadb, db_user, db_user)
+@pytest.fixture(scope="module")
+def deployment(lab, kube, mariadb, tmp_path_factory):
+    """One namespace, operator and private keystone for the module: the tests act on the same
+    Keystone object in turn (deploying it is what costs), each applying it and waiting for Ready
+    first, so each also runs alone."""
+    tmp = tmp_path_factory.mktemp("keystone-operator")
+    with kube.fresh_namespace("keystone-operator") as namespace:
+        install_operator_rbac(kube)
+        ks = PrivateKeystone.make(lab.settings, tmp)
+        op = start_operator(kube, tmp, namespace, {"Keystone": ks.vars})
+        admin_password = f"canary-admin-{uuid.uuid4().hex}"
+        db_user = f"{ks.db_prefix}keystone"
+        apply(kube, namespace, secret("keystone-db-credentials",
+                                      {"username": db_user, "password": f"canary-db-{uuid.uuid4().hex}"}))
+        apply(kube, namespace, secret("keystone-admin-credentials", {"password": admin_password}))
+        cr = yaml.safe_load((REPO / "examples" / "keystone_lab.yaml").read_text())
+        cr["spec"]["database"]["database"] = db_user
+        try:
+            yield namespace, op, ks, cr, admin_password
+        finally:
+            op.stop()
+            ks.stop()
+            drop_database(mariadb, db_user, db_user)
 
 
-def test_keystone_cr_reaches_ready_and_serves_tokens(kube, namespace, keystone_cr):
-    op, ks, cr, admin_password = keystone_cr
+def test_keystone_cr_reaches_ready_and_serves_tokens(kube, deployment):
+    namespace, op, ks, cr, admin_password = deployment
     apply(kube, namespace, cr)
     obj = wait_ready(kube, op, namespace, KEYSTONE_CRD, "keystone")
     conds = conditions(obj)
@@ -79,8 +84,8 @@ def test_keystone_cr_reaches_ready_and_serves_tokens(kube, namespace, keystone_c
     assert get(kube, namespace, KEYSTONE_CRD, "keystone")["status"]["lastRun"] == obj["status"]["lastRun"]
 
 
-def test_admin_password_change_reruns(kube, namespace, keystone_cr):
-    op, ks, cr, admin_password = keystone_cr
+def test_admin_password_change_reruns(kube, deployment):
+    namespace, op, ks, cr, admin_password = deployment
     apply(kube, namespace, cr)
     first = wait_ready(kube, op, namespace, KEYSTONE_CRD, "keystone")
     new_password = f"canary-admin2-{uuid.uuid4().hex}"

@@ -83,9 +83,13 @@ class ApiReader:
 
     def _discover(self) -> dict[str, tuple[str, str, bool]]:
         types: dict[str, tuple[str, str, bool]] = {}
-        versions = [("", "/api/v1")] + [
-            (g["name"], f"/apis/{g['name']}/{g['preferredVersion']['version']}")
-            for g in self._call("/apis")["groups"]]
+        # Every served version, the group's preferred one first (it wins a name both serve): a
+        # kind may be served only in another version of the group than its preferred one.
+        versions = [("", "/api/v1")]
+        for g in self._call("/apis")["groups"]:
+            preferred = g["preferredVersion"]["version"]
+            versions += [(g["name"], f"/apis/{g['name']}/{v}")
+                         for v in [preferred] + [v["version"] for v in g["versions"] if v["version"] != preferred]]
         for group, base in versions:  # the core group first: it wins a shared short name
             for res in self._call(base)["resources"]:
                 if "/" in res["name"]:  # a subresource

@@ -138,6 +138,18 @@ GADGET_CRD = {
                                                           "x-kubernetes-preserve-unknown-fields": True}}}]}}
 
 
+# Same group, served only at v1alpha1 while the group's preferred version is v1 (as
+# hypervisor.c5c3.io's Migration beside its v1 Hypervisor and Eviction).
+DOOHICKEY_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "doohickeys.reader.test.c5c3.io"},
+    "spec": {"group": "reader.test.c5c3.io", "scope": "Cluster",
+             "names": {"plural": "doohickeys", "singular": "doohickey", "kind": "Doohickey"},
+             "versions": [{"name": "v1alpha1", "served": True, "storage": True,
+                           "schema": {"openAPIV3Schema": {"type": "object",
+                                                          "x-kubernetes-preserve-unknown-fields": True}}}]}}
+
+
 def test_in_process_reads_name_types_as_kubectl_does(kube, namespace):
     """kube.get, which tests poll with instead of a kubectl process per poll, returns what
     `kubectl get -o json` returns, for every name kubectl accepts, and learns CRDs installed after
@@ -150,8 +162,14 @@ def test_in_process_reads_name_types_as_kubectl_does(kube, namespace):
     assert kube.get(None, "namespace", namespace)["metadata"]["name"] == namespace
 
     kube.kubectl("apply", "--server-side", "-f", "-", input=json.dumps(GADGET_CRD))
+    kube.kubectl("apply", "--server-side", "-f", "-", input=json.dumps(DOOHICKEY_CRD))
     try:
-        kube.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/gadgets.reader.test.c5c3.io")
+        kube.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/gadgets.reader.test.c5c3.io",
+                     "crd/doohickeys.reader.test.c5c3.io")
+        doohickey = f"d-{namespace}"
+        kube.kubectl("create", "-f", "-", input=json.dumps(
+            {"apiVersion": "reader.test.c5c3.io/v1alpha1", "kind": "Doohickey", "metadata": {"name": doohickey}}))
+        assert kube.get(None, "doohickey.reader.test.c5c3.io", doohickey)["kind"] == "Doohickey"
         kube.kubectl("-n", namespace, "create", "-f", "-", input=json.dumps(
             {"apiVersion": "reader.test.c5c3.io/v1", "kind": "Gadget", "metadata": {"name": "g1"}, "size": 3}))
         for resource in ("gadgets", "gadget", "gdg", "gadgets.reader.test.c5c3.io"):
@@ -159,4 +177,5 @@ def test_in_process_reads_name_types_as_kubectl_does(kube, namespace):
         with pytest.raises(LookupError, match="no resource type 'nosuchthings'"):
             kube.get(namespace, "nosuchthings", "x")
     finally:
-        kube.kubectl("delete", "crd", "gadgets.reader.test.c5c3.io", "--wait=false", check=False)
+        kube.kubectl("delete", "crd", "gadgets.reader.test.c5c3.io", "doohickeys.reader.test.c5c3.io",
+                     "--wait=false", check=False)

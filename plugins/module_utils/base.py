@@ -66,6 +66,7 @@ class CobaltCoreModule(object):
             self.module.fail_json(msg="%s: %s" % (type(exc).__name__, exc), changed=False,
                                   exception=traceback.format_exc())
         result = dict(self.results, changed=self.changed)
-        if self.diff_mode and (self.diff["before"] or self.diff["after"]):
+        # One before/after pair, or a list of them (one per file) from a module that changes several.
+        if self.diff_mode and (self.diff if isinstance(self.diff, list) else (self.diff["before"] or self.diff["after"])):
             result["diff"] = self.diff
         self.module.exit_json(**result)

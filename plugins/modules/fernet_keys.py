@@ -190,6 +190,7 @@ import stat
 import tempfile
 
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.base import CobaltCoreModule
+from ansible_collections.c5c3.cobaltcore.plugins.module_utils.files import atomic_write, fsync_dir
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.kube import kube_api_client
 from ansible_collections.c5c3.cobaltcore.plugins.module_utils.fernet import (
     KeyRepositoryError, check_max_active_keys, check_promotion, initial_repository,
@@ -272,7 +273,7 @@ class DirectoryRepository(object):
             os.unlink(self._file(index))
         for index in target:
             self._fix(self._file(index), self.file_mode)
-        _fsync_dir(self.path)
+        fsync_dir(self.path)
 
     def delete(self):
         if not os.path.isdir(self.path):
@@ -296,21 +297,7 @@ class DirectoryRepository(object):
 
     def _write_key(self, index, key):
         # keystone writes the bare key, without a newline; so do we.
-        fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=self.path)
-        try:
-            os.fchmod(fd, self.file_mode)
-            if self.uid is not None or self.gid is not None:
-                os.fchown(fd, -1 if self.uid is None else self.uid, -1 if self.gid is None else self.gid)
-            os.write(fd, key.encode("ascii"))
-            os.fsync(fd)
-            os.close(fd)
-            fd = None
-            os.rename(temp, self._file(index))
-        finally:
-            if fd is not None:
-                os.close(fd)
-            if os.path.exists(temp):
-                os.unlink(temp)
+        atomic_write(self._file(index), key.encode("ascii"), self.file_mode, self.uid, self.gid, _TEMP_PREFIX)
 
 
 class SecretRepository(object):
@@ -397,14 +384,6 @@ def _resolve(value, lookup, attr, what):
         return getattr(lookup(value), attr)
     except KeyError:
         raise KeyRepositoryError("unknown %s %r" % (what, value))
-
-
-def _fsync_dir(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class FernetKeys(CobaltCoreModule):

@@ -34,9 +34,6 @@ class HostKeystone:
     first_run: PlaybookResult
     first_run_verbose_output: str
 
-    def deploy(self, **overrides) -> PlaybookResult:
-        return run_playbook(PLAYBOOK, extravars={**self.extravars, **overrides})
-
     def rotate(self, **overrides) -> PlaybookResult:
         return run_playbook(ROTATE, extravars={**self.extravars, **overrides})
 

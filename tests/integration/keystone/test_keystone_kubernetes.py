@@ -15,9 +15,7 @@ from tests.helpers.ansible import REPO, run_playbook
 PLAYBOOK = "playbooks/keystone.yml"
 
 
-@pytest.fixture
-def kube_vars(kube, namespace, external_crds, mariadb):
-    # mariadb: the lab inventory's vars read its admin password file, whatever the runtime.
+def _kube_vars(kube, namespace):
     return {
         "keystone_runtime": "kubernetes",
         "keystone_namespace": namespace,
@@ -31,6 +29,21 @@ def kube_vars(kube, namespace, external_crds, mariadb):
     }
 
 
+@pytest.fixture
+def kube_vars(kube, namespace, external_crds, mariadb):
+    # mariadb: the lab inventory's vars read its admin password file, whatever the runtime.
+    return _kube_vars(kube, namespace)
+
+
+@pytest.fixture(scope="module")
+def deployed(kube, external_crds, mariadb):
+    """One keystone deployed (at -v) into a namespace of its own, for the tests that start from a
+    deployed keystone, in file order: its objects and second run, a rotation, status publishing."""
+    with kube.fresh_namespace("keystone-deployed") as namespace:
+        kube_vars = _kube_vars(kube, namespace)
+        yield namespace, kube_vars, run_playbook(PLAYBOOK, extravars=kube_vars, verbosity=1)
+
+
 def get(kube, namespace, kind, name=None, selector=None):
     args = ["-n", namespace, "get", kind] + ([name] if name else []) + (["-l", selector] if selector else [])
     return json.loads(kube.kubectl(*args, "-o", "json").stdout)
@@ -41,8 +54,8 @@ def changed_tasks(result):
             if any(h.get("changed") for h in t["hosts"].values())]
 
 
-def test_objects_content_idempotence_and_no_secrets_in_configmaps(kube, namespace, kube_vars):
-    first = run_playbook(PLAYBOOK, extravars=kube_vars, verbosity=1)
+def test_objects_content_idempotence_and_no_secrets_in_configmaps(kube, deployed):
+    namespace, kube_vars, first = deployed
     assert first.rc == 0, first.stdout[-4000:]
     secrets = [kube_vars["keystone_admin_password"], kube_vars["keystone_database_password"]]
     for secret in secrets:
@@ -136,8 +149,9 @@ def test_config_change_makes_new_configmap_prunes_to_bound_and_check_mode_change
     assert get(kube, namespace, "deployment", "keystone")["metadata"]["resourceVersion"] == deployment_rv
 
 
-def test_rotation_stages_then_promotes(kube, namespace, kube_vars):
-    assert run_playbook(PLAYBOOK, extravars=kube_vars).rc == 0
+def test_rotation_stages_then_promotes(kube, deployed):
+    namespace, kube_vars, first = deployed
+    assert first.rc == 0
     result = run_playbook("playbooks/keystone_rotate.yml", extravars=kube_vars)
     assert result.rc == 0, result.stdout[-3000:]
     assert sorted(get(kube, namespace, "secret", "keystone-fernet-keys")["data"], key=int) == ["0", "1", "2"]
@@ -150,7 +164,8 @@ def test_rotation_stages_then_promotes(kube, namespace, kube_vars):
     assert again.changed == 0, changed_tasks(again)
 
 
-def test_conditions_published_into_the_keystone_cr(kube, namespace, kube_vars):
+def test_conditions_published_into_the_keystone_cr(kube, deployed):
+    namespace, kube_vars, _ = deployed
     kube.install_crds(REPO / "operator/deploy/crds/keystone.openstack.c5c3.io_keystones.yaml")
     example = (REPO / "examples" / "keystone.yaml").read_text()
     kube.kubectl("-n", namespace, "apply", "-f", "-", input=example)

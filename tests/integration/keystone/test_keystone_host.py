@@ -44,6 +44,9 @@ def test_keystone_serves_v3_from_the_rendered_config(host_keystone):
     fragment = host_keystone.root / "state" / "secrets" / "keystone-secrets.conf"
     assert oct(fragment.stat().st_mode & 0o777) == "0o600"
     assert host_keystone.db_password in fragment.read_text()
+    # pip installs the venv under this copy of the role's constraints: byte for byte.
+    assert (host_keystone.root / "state" / "keystone-constraints.txt").read_bytes() == \
+        (REPO / "roles" / "keystone" / "files" / "keystone-constraints.txt").read_bytes()
 
 
 def test_openstack_cli_token_issue_and_catalog_list(host_keystone, tmp_path):
